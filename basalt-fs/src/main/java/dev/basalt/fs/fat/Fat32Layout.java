@@ -55,7 +55,7 @@ public record Fat32Layout(long totalSectors, int sectorsPerCluster, int reserved
       fat = need;
     }
     int align = Math.max(spc, 8);
-    reserved += (int) Math.floorMod(-(reserved + 2 * fat), align);
+    reserved += Math.floorMod(-(reserved + 2 * fat), align);
     long clusters = (total - reserved - 2 * fat) / spc;
     if (clusters < MIN_CLUSTERS) {
       throw new IllegalArgumentException("FAT32 volume of " + bytes + " bytes is too small: it gives " + clusters

@@ -166,7 +166,7 @@ public final class VerityHasher {
   private void flushWrites(Level l) throws IOException {
     l.pending.flip();
     int blocks = l.pending.remaining() / BLOCK_SIZE;
-    if (blocks > 0) writeFully(l.pending, hashOffset + (long) l.nextBlock * BLOCK_SIZE);
+    if (blocks > 0) writeFully(l.pending, hashOffset + l.nextBlock * BLOCK_SIZE);
     l.nextBlock += blocks;
     l.pending.clear();
   }
