@@ -34,7 +34,15 @@ public final class VerifyingInputStream extends FilterInputStream {
   @Override
   public int read(byte[] b, int off, int len) throws IOException {
     if (len == 0) return 0;
-    int n = super.read(b, off, len);
+    int n;
+    try {
+      n = super.read(b, off, len);
+    } catch (ImageException e) {
+      throw e;
+    } catch (IOException e) {
+      throw new ImageException("blob " + expected.digest() + " from " + source + ": read failed after " + count + " of "
+          + expected.size() + " bytes: " + e.getMessage(), e);
+    }
     if (n < 0) {
       verify();
       return -1;

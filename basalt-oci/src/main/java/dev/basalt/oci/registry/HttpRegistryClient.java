@@ -56,6 +56,7 @@ final class HttpRegistryClient implements RegistryClient {
   private final String apiHost;
   private final boolean tlsVerify;
   private final Duration readTimeout;
+  private final Duration connectTimeout;
   private final int maxAttempts;
   private final Duration backoff;
   private final int maxManifestSize;
@@ -73,6 +74,7 @@ final class HttpRegistryClient implements RegistryClient {
     this.apiHost = b.registry.equals("docker.io") ? "registry-1.docker.io" : b.registry;
     this.tlsVerify = b.tlsVerify;
     this.readTimeout = b.readTimeout;
+    this.connectTimeout = b.connectTimeout;
     this.maxAttempts = b.maxAttempts;
     this.backoff = b.retryBackoff;
     this.maxManifestSize = b.maxManifestSize;
@@ -328,9 +330,13 @@ final class HttpRegistryClient implements RegistryClient {
       if (base != null) return base;
       List<String> schemes = tlsVerify ? List.of("https") : List.of("https", "http");
       IOException last = null;
+      String url = null;
       for (String scheme : schemes) {
-        String url = scheme + "://" + apiHost + "/v2/";
-        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(readTimeout).GET().build();
+        url = scheme + "://" + apiHost + "/v2/";
+        boolean probe = scheme.equals("https") && !tlsVerify;
+        // An HTTPS probe of a plain-HTTP server may get no answer at all: bound it by the connect timeout.
+        Duration timeout = probe && connectTimeout.compareTo(readTimeout) < 0 ? connectTimeout : readTimeout;
+        HttpRequest req = HttpRequest.newBuilder(URI.create(url)).timeout(timeout).GET().build();
         try {
           HttpResponse<Void> r = http.send(req, HttpResponse.BodyHandlers.discarding());
           if (r.statusCode() == 401) challenge = AuthChallenge.parse(r.headers().firstValue("WWW-Authenticate").orElse(null));
@@ -338,8 +344,11 @@ final class HttpRegistryClient implements RegistryClient {
           base = scheme + "://" + apiHost;
           return base;
         } catch (HttpTimeoutException e) {
-          throw new RegistryException("registry " + registry + " did not answer within " + readTimeout.toMillis()
-              + " ms at " + url, 0, url, e);
+          last = e;
+          if (!probe) {
+            throw new RegistryException("registry " + registry + " did not answer within " + timeout.toMillis()
+                + " ms at " + url, 0, url, e);
+          }
         } catch (IOException e) {
           last = e;
           LOG.debug("ping {} failed: {}", url, e.toString());
@@ -348,7 +357,6 @@ final class HttpRegistryClient implements RegistryClient {
           throw new java.io.InterruptedIOException("interrupted pinging " + url);
         }
       }
-      String url = schemes.getLast() + "://" + apiHost + "/v2/";
       throw new RegistryException("cannot reach registry " + registry + " at " + url + ": " + describe(last)
           + (tlsVerify ? " (a registry without TLS needs --tls-verify=false)" : ""), 0, url, last);
     }
