@@ -95,7 +95,8 @@ final class HttpRegistryClient implements RegistryClient {
 
   @Override
   public void close() {
-    http.close();
+    // shutdownNow: close() would wait for a body some caller never finished reading.
+    http.shutdownNow();
   }
 
   // ---------------------------------------------------------------- API

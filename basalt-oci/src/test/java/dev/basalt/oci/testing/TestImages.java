@@ -34,7 +34,9 @@ public final class TestImages {
       Path etc = bundle.resolve("rootfs/etc");
       Files.createDirectories(etc);
       Files.writeString(etc.resolve("layer" + i), "layer " + i + " of " + tag + " for " + arch + "\n");
-      Files.write(etc.resolve("blob" + i), new byte[20_000 * i]);
+      byte[] noise = new byte[20_000 * i];
+      new java.util.Random(tag.hashCode() * 31L + arch.hashCode() + i).nextBytes(noise);
+      Files.write(etc.resolve("blob" + i), noise);
       Tools.check("umoci", "repack", "--image", image, bundle.toString());
       deleteTree(bundle);
     }
