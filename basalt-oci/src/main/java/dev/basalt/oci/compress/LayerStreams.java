@@ -75,6 +75,19 @@ public final class LayerStreams {
     return new Guarded(raw, counted, declared, blobName, limits);
   }
 
+  /**
+   * Opens {@code blob} with the compression its first bytes show (gzip, zstd, else uncompressed),
+   * for inputs without a media type such as a rootfs tar given on the command line.
+   */
+  public static InputStream openDetected(InputStream blob, String blobName, DecompressionLimits limits) throws IOException {
+    PushbackInputStream head = new PushbackInputStream(Objects.requireNonNull(blob, "blob"), 4);
+    byte[] magic = new byte[4];
+    int n = 0;
+    for (int k; n < 4 && (k = head.read(magic, n, 4 - n)) > 0; ) n += k;
+    head.unread(magic, 0, n);
+    return open(head, sniff(magic, n), blobName, limits);
+  }
+
   /** The compression whose magic starts {@code head}; {@link Compression#NONE} when none matches. */
   public static Compression sniff(byte[] head, int length) {
     if (length >= 2 && (head[0] & 0xff) == 0x1f && (head[1] & 0xff) == 0x8b) return Compression.GZIP;
