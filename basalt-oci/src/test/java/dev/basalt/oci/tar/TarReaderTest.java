@@ -239,6 +239,23 @@ class TarReaderTest {
         .hasMessageContaining("bad PAX header at byte 0");
   }
 
+  @Test
+  void gnuBase256NumbersForHugeSizesIdsAndNegativeTimes() throws IOException {
+    byte[] h = Raw.header("huge", '0', 0);
+    TarFormat.formatBase256(h, TarFormat.SIZE, 12, 9L << 30);      // 9 GiB
+    TarFormat.formatBase256(h, TarFormat.UID, 8, 5_000_000_000L);  // above 2^32
+    Arrays.fill(h, TarFormat.MTIME, TarFormat.MTIME + 12, (byte) 0xff); // -1 in base-256
+    Raw.rechecksum(h);
+    TarReader r = new TarReader(new ByteArrayInputStream(Raw.archive(h)), "huge.tar");
+    TarHeader hh = r.next();
+    assertThat(hh.size()).isEqualTo(9L << 30);
+    assertThat(hh.uid()).isEqualTo(5_000_000_000L);
+    assertThat(hh.mtimeSeconds()).isEqualTo(-1);
+    // the 1024 zero bytes that follow are content here, then the data ends
+    assertThatThrownBy(() -> r.content().transferTo(java.io.OutputStream.nullOutputStream()))
+        .hasMessage("huge.tar: truncated tar at byte 1536 while reading entry huge (9663675392 of 9663676416 content bytes missing)");
+  }
+
   /** Hand-made archives for cases no real tool writes. */
   static final class Raw {
     static byte[] header(String name, char type, long size) {
@@ -255,6 +272,12 @@ class TarReaderTest {
       TarFormat.formatOctal(h, TarFormat.CHKSUM, 7, TarFormat.checksum(h, false));
       h[TarFormat.CHKSUM + 7] = ' ';
       return h;
+    }
+
+    static void rechecksum(byte[] h) {
+      Arrays.fill(h, TarFormat.CHKSUM, TarFormat.CHKSUM + 8, (byte) ' ');
+      TarFormat.formatOctal(h, TarFormat.CHKSUM, 7, TarFormat.checksum(h, false));
+      h[TarFormat.CHKSUM + 7] = ' ';
     }
 
     static byte[] block(char type, String name, byte[] data) {
