@@ -6,7 +6,6 @@ import dev.basalt.fs.tree.TreeException;
 import dev.basalt.fs.tree.TreePaths;
 import dev.basalt.fs.tree.TreeSink;
 import java.io.ByteArrayInputStream;
-import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.OutputStream;
