@@ -326,8 +326,8 @@ class LayerMergeTest {
     assertThat(runs.get(0)).isEqualTo(runs.get(1)).containsExactly("z/b", "b", "z/a", "m", "", "a", "z");
   }
   @Test
-  void throughputOnASyntheticLayerStaysStreaming() throws IOException {
-    // 48 MiB in 1,536 files of text-like bytes, gzip -1: the merge must stay near decompression speed.
+  void aLargeLayerMergesRepeatablyWithoutRereads() throws IOException {
+    // 48 MiB in 1,536 files; speed is measured in MergeBench / bench/, never asserted here.
     byte[] chunk = new byte[32 * 1024];
     java.util.Random rnd = new java.util.Random(3);
     for (int i = 0; i < chunk.length; i++) chunk[i] = (byte) ("etaoin shrdlu\n".charAt(rnd.nextInt(14)));
@@ -342,19 +342,14 @@ class LayerMergeTest {
     w.finish();
     LayerWriter.Result lr = w.result();
     byte[] blob = gz.toByteArray();
-    long best = Long.MAX_VALUE;
-    for (int run = 0; run < 3; run++) {
-      long t0 = System.nanoTime();
+    for (int run = 0; run < 2; run++) {
       TarTreeSink sink = new TarTreeSink(OutputStream.nullOutputStream());
       LayerMerge.Result r = LayerMerge.builder().layer(new Descriptor(lr.mediaType(), lr.digest(), lr.size()),
           () -> new ByteArrayInputStream(blob)).build().into(sink);
       sink.finish();
-      best = Math.min(best, System.nanoTime() - t0);
+      assertThat(r.rereads()).isZero();
       assertThat(r.regularFiles()).isEqualTo(48 * 32);
       assertThat(r.contentBytes()).isEqualTo(48L * 32 * chunk.length);
     }
-    double mbPerS = (48L * 32 * chunk.length) / 1e6 / (best / 1e9);
-    System.out.printf("merge → TarTreeSink: %.0f MB/s of content (best of 3)%n", mbPerS);
-    assertThat(mbPerS).as("MB/s").isGreaterThan(40);
   }
 }
