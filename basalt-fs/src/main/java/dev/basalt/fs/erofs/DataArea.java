@@ -1,0 +1,169 @@
+package dev.basalt.fs.erofs;
+
+import dev.basalt.fs.tree.TreeException;
+import java.io.IOException;
+import java.io.InputStream;
+import java.util.Arrays;
+
+/**
+ * The data area, filled block by block as file contents stream in. Writes go through one large
+ * staging buffer; all-zero blocks of a file may be skipped (holes) instead of written.
+ */
+final class DataArea {
+  private static final byte[] ZERO = new byte[Format.BLOCK];
+
+  private final Output out;
+  private final byte[] buf;
+  private long bufStartBlock;
+  private int bufLen;
+  private long zeroRun = -1;
+
+  DataArea(Output out, long firstBlock, int stagingBytes) {
+    this.out = out;
+    this.bufStartBlock = firstBlock;
+    this.buf = new byte[Math.max(Format.BLOCK, stagingBytes / Format.BLOCK * Format.BLOCK)];
+  }
+
+  /** The next free block. */
+  long nextBlock() { return bufStartBlock + bufLen / Format.BLOCK; }
+
+  /**
+   * Streams one regular file's content. The tail (size mod 4096) is returned unwritten when
+   * {@code tailMayInline} and the file has no holes; the caller decides where it goes.
+   */
+  void writeFile(Inode inode, String path, InputStream in, boolean sparse, boolean tailMayInline,
+      TailStore tails) throws IOException {
+    long size = inode.size;
+    long full = size >>> Format.BLOCK_BITS;
+    int tail = (int) (size & (Format.BLOCK - 1));
+    Extents extents = new Extents();
+    boolean holes = false;
+    long logical = 0;
+    while (logical < full) {
+      if (bufLen == buf.length) flush(path);
+      int blocks = (int) Math.min(full - logical, (buf.length - bufLen) / Format.BLOCK);
+      int want = blocks * Format.BLOCK;
+      int n = in.readNBytes(buf, bufLen, want);
+      if (n < want) throw shortContent(path, logical * Format.BLOCK + n, size);
+      int w = bufLen;
+      for (int i = 0; i < blocks; i++) {
+        int off = bufLen + i * Format.BLOCK;
+        if (sparse && isZero(buf, off)) {
+          holes = true;
+          continue;
+        }
+        if (w != off) System.arraycopy(buf, off, buf, w, Format.BLOCK);
+        extents.add(logical + i, bufStartBlock + w / Format.BLOCK);
+        w += Format.BLOCK;
+      }
+      bufLen = w;
+      logical += blocks;
+    }
+    if (tail > 0) {
+      byte[] t = in.readNBytes(tail);
+      if (t.length < tail) throw shortContent(path, full * Format.BLOCK + t.length, size);
+      if (!holes && tailMayInline) {
+        inode.tailHandle = tails.put(t, 0, tail);
+        inode.inlineLength = tail;
+      } else if (!(holes && isZero(t))) {
+        if (bufLen == buf.length) flush(path);
+        System.arraycopy(t, 0, buf, bufLen, tail);
+        Arrays.fill(buf, bufLen + tail, bufLen + Format.BLOCK, (byte) 0);
+        extents.add(full, bufStartBlock + bufLen / Format.BLOCK);
+        bufLen += Format.BLOCK;
+      }
+    }
+    if (holes) {
+      if (zeroRun < 0) zeroRun = writeZeroRun(path);
+      extents.toChunks(inode, Format.blocksFor(size), zeroRun);
+    } else {
+      inode.layout = inode.inlineLength > 0 ? Format.LAYOUT_FLAT_INLINE : Format.LAYOUT_FLAT_PLAIN;
+      inode.startBlock = extents.count == 0 ? Format.NULL_ADDR : extents.physical(0);
+    }
+  }
+
+  /** The shared run of zero blocks that all-zero chunks map to (written once per image). */
+  private long writeZeroRun(String path) throws IOException {
+    long start = nextBlock();
+    for (int i = 0; i < 1 << Format.MAX_CHUNK_BITS; i++) writeBlock(ZERO, path);
+    return start;
+  }
+
+  /** Appends whole blocks produced in finish() (directories, long symlinks): staged like file data. */
+  void writeBlock(byte[] block, String path) throws IOException {
+    if (bufLen == buf.length) flush(path);
+    System.arraycopy(block, 0, buf, bufLen, Format.BLOCK);
+    bufLen += Format.BLOCK;
+  }
+
+  void flush(String path) throws IOException {
+    if (bufLen == 0) return;
+    long end = Math.addExact(bufStartBlock, bufLen / Format.BLOCK);
+    if (end > 0xFFFF_FFFFL) throw new TreeException(path, "image exceeds 2^32 blocks (16 TiB), the EROFS limit");
+    out.write(buf, 0, bufLen, bufStartBlock * Format.BLOCK, path);
+    bufStartBlock = end;
+    bufLen = 0;
+  }
+
+  private static boolean isZero(byte[] b, int off) {
+    return Arrays.mismatch(b, off, off + Format.BLOCK, ZERO, 0, Format.BLOCK) < 0;
+  }
+
+  private static boolean isZero(byte[] b) {
+    return Arrays.mismatch(b, 0, b.length, ZERO, 0, b.length) < 0;
+  }
+
+  private static TreeException shortContent(String path, long got, long size) {
+    return new TreeException(path, "content ended after " + got + " of " + size + " bytes");
+  }
+
+  /** Runs of logical blocks mapped to contiguous physical blocks. */
+  private static final class Extents {
+    long[] logical = new long[4];
+    long[] physical = new long[4];
+    long[] length = new long[4];
+    int count;
+
+    void add(long l, long p) {
+      if (count > 0 && logical[count - 1] + length[count - 1] == l && physical[count - 1] + length[count - 1] == p) {
+        length[count - 1]++;
+        return;
+      }
+      if (count == logical.length) {
+        logical = Arrays.copyOf(logical, count * 2);
+        physical = Arrays.copyOf(physical, count * 2);
+        length = Arrays.copyOf(length, count * 2);
+      }
+      logical[count] = l;
+      physical[count] = p;
+      length[count++] = 1;
+    }
+
+    long physical(int i) { return physical[i]; }
+
+    /**
+     * Chunk-based layout with a block map: the largest chunk size (a power of two of blocks, at
+     * most 2^MAX_CHUNK_BITS) for which every chunk is either all zero or wholly inside one extent.
+     */
+    void toChunks(Inode inode, long totalBlocks, long zeroRun) {
+      int bits = Format.MAX_CHUNK_BITS;
+      for (int i = 0; i < count; i++) {
+        bits = Math.min(bits, Long.numberOfTrailingZeros(logical[i] | (1L << Format.MAX_CHUNK_BITS)));
+        long end = logical[i] + length[i];
+        if (end != totalBlocks) bits = Math.min(bits, Long.numberOfTrailingZeros(end | (1L << Format.MAX_CHUNK_BITS)));
+      }
+      long chunks = (totalBlocks + (1L << bits) - 1) >>> bits;
+      if (chunks > Integer.MAX_VALUE - 8) throw new IllegalStateException("too many chunks: " + chunks);
+      int[] map = new int[(int) chunks];
+      Arrays.fill(map, (int) zeroRun);
+      for (int i = 0; i < count; i++) {
+        for (long l = logical[i]; l < logical[i] + length[i]; l += 1L << bits) {
+          map[(int) (l >>> bits)] = (int) (physical[i] + (l - logical[i]));
+        }
+      }
+      inode.layout = Format.LAYOUT_CHUNK_BASED;
+      inode.chunkBits = bits;
+      inode.chunkMap = map;
+    }
+  }
+}
