@@ -10,6 +10,12 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Bootable containers: OCI images as the operating system.",
     subcommands = {
+      CopyCommand.class,
+      InspectCommand.class,
+      ExportCommand.class,
+      ImageCommand.class,
+      MkfsCommand.class,
+      CacheCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -95,7 +95,9 @@ public final class LayerWriter implements TreeSink {
     return result;
   }
 
-  /** Depth-first path order: component by component, each by code point. */
+  /** The order LayerWriter requires: depth-first, component by component, each by code point. */
+  public static final java.util.Comparator<String> PATH_ORDER = LayerWriter::compare;
+
   static int compare(String a, String b) {
     int i = 0, j = 0;
     while (i < a.length() && j < b.length()) {
