@@ -9,6 +9,7 @@ import dev.basalt.oci.api.Manifests;
 import dev.basalt.oci.api.MediaTypes;
 import dev.basalt.oci.api.RawManifest;
 import dev.basalt.oci.api.VerifyingInputStream;
+import dev.basalt.oci.compress.CompressionException;
 import dev.basalt.oci.compress.DecompressionLimits;
 import dev.basalt.oci.compress.LayerStreams;
 import dev.basalt.oci.ref.DockerReference;
@@ -87,6 +88,8 @@ final class DockerArchiveDestination implements ImageDestination {
             OutputStream out = new DigestOutputStream(Files.newOutputStream(tmp), md)) {
           size = tar.transferTo(out);
           verified.drainAndVerify(); // data after the compressed stream still counts for the blob digest
+        } catch (CompressionException e) {
+          throw new ImageException(name + ": cannot decompress " + e.getMessage(), e);
         }
         Digest diffId = Digest.ofSha256(md.digest());
         Files.move(tmp, staging.resolve(diffId.hex() + ".tar"), StandardCopyOption.REPLACE_EXISTING);
@@ -174,11 +177,10 @@ final class DockerArchiveDestination implements ImageDestination {
     });
   }
 
-  /** One layer of the pre-1.10 format: an ID directory whose layer.tar links to the real file. */
+  /** One layer of the pre-1.10 format: an ID directory whose layer.tar links to the real file (no directory entry, like skopeo). */
   private record Legacy(String id, String layerFile, byte[] json) {}
 
   private static void writeLegacy(TarWriter tar, Legacy l) throws IOException {
-    tar.add(ArchiveOutput.dirHeader(l.id() + "/"), null);
     ArchiveOutput.addBytes(tar, l.id() + "/VERSION", "1.0".getBytes(StandardCharsets.US_ASCII));
     ArchiveOutput.addBytes(tar, l.id() + "/json", l.json());
     tar.add(ArchiveOutput.symlinkHeader(l.id() + "/layer.tar", "../" + l.layerFile()), null);
@@ -186,8 +188,8 @@ final class DockerArchiveDestination implements ImageDestination {
 
   /**
    * Legacy layer IDs as skopeo derives them: each is the digest of a small JSON (keys sorted) holding the parent ID,
-   * the chain ID of the layers so far and, for the top layer, the image's runtime config fields. Only uniqueness
-   * matters: docker load assigns its own IDs.
+   * the chain ID of the layers so far and, for the top layer, seven fields of the image config (null when absent).
+   * The IDs equal skopeo's for the same image; only their uniqueness matters, docker load assigns its own.
    */
   private List<Legacy> legacyLayers() throws IOException {
     JsonNode cfg = Manifests.json().readTree(config);
@@ -204,7 +206,7 @@ final class DockerArchiveDestination implements ImageDestination {
       if (i == ls.size() - 1) {
         for (String attr : List.of("architecture", "config", "container", "container_config", "created",
             "docker_version", "os")) {
-          if (cfg.has(attr)) fields.put(attr, cfg.get(attr));
+          fields.put(attr, cfg.has(attr) ? cfg.get(attr) : Manifests.json().getNodeFactory().nullNode());
         }
       }
       fields.put("layer_id", Manifests.json().getNodeFactory().stringNode(chain));
