@@ -72,6 +72,8 @@ final class ArchiveIndex implements Closeable {
             name, DecompressionLimits.DEFAULT);
             OutputStream out = Files.newOutputStream(temp)) {
           in.transferTo(out);
+        } catch (dev.basalt.oci.compress.CompressionException e) {
+          throw new ImageException(e.getMessage(), e);
         }
         tar = temp;
       }
