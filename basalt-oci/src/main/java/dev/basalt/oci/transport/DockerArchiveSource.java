@@ -58,8 +58,8 @@ final class DockerArchiveSource implements ImageSource {
   }
 
   /**
-   * Indexes the archive and picks the image: the one whose RepoTags hold {@code want}, or the first when
-   * {@code want} is null.
+   * Indexes the archive and picks the image: the one whose RepoTags hold {@code want}, or the only one when
+   * {@code want} is null (a multi-image archive needs a name, as in skopeo).
    */
   static DockerArchiveSource open(Path file, DockerReference want, String name) throws IOException {
     ArchiveIndex a = ArchiveIndex.open(file, name);
@@ -117,22 +117,26 @@ final class DockerArchiveSource implements ImageSource {
     return new DockerArchiveSource(a, name, synthesize(config, descriptors), config, layers);
   }
 
+  /** Like skopeo: without a name the archive must hold exactly one image; with one, the image tagged so. */
   private static JsonNode select(ArrayNode items, DockerReference want, String name) throws ImageException {
-    if (want == null) return items.get(0);
+    if (want == null && items.size() == 1) return items.get(0);
     List<String> seen = new ArrayList<>();
     for (JsonNode item : items) {
       for (JsonNode t : item.path("RepoTags")) {
         String tag = t.asString("");
         seen.add(tag);
         try {
-          if (DockerReference.parse(tag).equals(want)) return item;
+          if (want != null && DockerReference.parse(tag).equals(want)) return item;
         } catch (IllegalArgumentException ignored) {
           // not a name we could be asked for
         }
       }
     }
-    throw new ImageException(name + ": no image tagged " + want.familiar() + " in the archive (RepoTags: "
-        + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")");
+    String tags = "(RepoTags: " + (seen.isEmpty() ? "none" : String.join(", ", seen)) + ")";
+    if (want == null) {
+      throw new ImageException(name + " holds " + items.size() + " images; name one with " + name + ":NAME:TAG " + tags);
+    }
+    throw new ImageException(name + ": no image tagged " + want.familiar() + " in the archive " + tags);
   }
 
   private static String path(JsonNode item, String field, String name) throws ImageException {

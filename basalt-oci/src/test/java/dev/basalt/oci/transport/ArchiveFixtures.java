@@ -5,7 +5,6 @@ import dev.basalt.oci.api.Digest;
 import dev.basalt.oci.api.ImageDestination;
 import dev.basalt.oci.api.ImageManifest;
 import dev.basalt.oci.api.ImageSource;
-import dev.basalt.oci.api.MediaTypes;
 import dev.basalt.oci.api.RawManifest;
 import dev.basalt.oci.copy.CopyResult;
 import dev.basalt.oci.copy.ImageCopier;
@@ -138,10 +137,6 @@ final class ArchiveFixtures {
   static Item find(List<Item> items, String name) {
     return items.stream().filter(i -> i.name().equals(name)).findFirst()
         .orElseThrow(() -> new AssertionError("no entry " + name + " in " + items.stream().map(Item::name).toList()));
-  }
-
-  static Descriptor layerDescriptor(Digest d, long size) {
-    return new Descriptor(MediaTypes.OCI_LAYER_GZIP, d, size);
   }
 
   /** Files left in {@code dir} (staging directories and .partial files must not survive). */

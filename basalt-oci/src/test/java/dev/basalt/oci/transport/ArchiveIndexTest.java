@@ -33,6 +33,8 @@ class ArchiveIndexTest {
   @ValueSource(strings = {"posix", "gnu", "posix-gzip", "gnu-zstd"})
   void entriesOfGnuTarArchivesReadBackByOffset(String kind) throws Exception {
     Tools.require("tar");
+    Tools.require("gzip");
+    Tools.require("zstd");
     Path root = tmp.resolve("root");
     Files.createDirectories(root.resolve("blobs/sha256"));
     String longName = "blobs/sha256/" + "a".repeat(150);

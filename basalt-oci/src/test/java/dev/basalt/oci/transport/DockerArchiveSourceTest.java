@@ -23,6 +23,7 @@ import dev.basalt.oci.copy.CopyResult;
 import dev.basalt.oci.testing.TestImages;
 import dev.basalt.oci.transport.ArchiveFixtures.Item;
 import dev.basalt.testkit.LocalRegistry;
+import dev.basalt.testkit.Tools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -97,7 +98,7 @@ class DockerArchiveSourceTest {
   }
 
   @Test
-  void multiImageArchivesGiveTheFirstOrTheNamedImage() throws Exception {
+  void multiImageArchivesNeedANameLikeInSkopeo() throws Exception {
     Path second = tmp.resolve("second.tar");
     TestImages.skopeoCopy(oci("v2"), "docker-archive:" + second + ":b/two:2");
     Map<String, Item> union = new LinkedHashMap<>();
@@ -110,14 +111,19 @@ class DockerArchiveSourceTest {
     writeTar(multi, new ArrayList<>(union.values()));
 
     Digest v2 = skopeoConfigDigest(oci("v2"));
-    assertThat(configOf("docker-archive:" + multi)).isEqualTo(configDigest);
+    assertThatThrownBy(() -> ArchiveFixtures.open("docker-archive:" + multi))
+        .isInstanceOf(ImageException.class)
+        .hasMessageContaining("docker-archive:" + multi + " holds 2 images; name one with docker-archive:" + multi
+            + ":NAME:TAG (RepoTags: docker.io/foo/bar:t2, docker.io/b/two:2)");
+    assertThat(Tools.run(List.of("skopeo", "inspect", "docker-archive:" + multi), null, 60).stderr())
+        .contains("expected 1 item, got 2");
     assertThat(configOf("docker-archive:" + multi + ":foo/bar:t2")).isEqualTo(configDigest);
     assertThat(configOf("docker-archive:" + multi + ":b/two:2")).isEqualTo(v2);
     assertThat(skopeoConfigDigest("docker-archive:" + multi + ":b/two:2")).isEqualTo(v2);
     assertThatThrownBy(() -> ArchiveFixtures.open("docker-archive:" + multi + ":c/three:3"))
         .isInstanceOf(ImageException.class)
-        .hasMessageContaining("docker-archive:" + multi + ":docker.io/c/three:3: no image tagged docker.io/c/three:3")
-        .hasMessageContaining("RepoTags: docker.io/foo/bar:t2, docker.io/b/two:2");
+        .hasMessageContaining("docker-archive:" + multi + ":docker.io/c/three:3: no image tagged docker.io/c/three:3 in the "
+            + "archive (RepoTags: docker.io/foo/bar:t2, docker.io/b/two:2)");
   }
 
   private static Digest configOf(String ref) throws Exception {
