@@ -33,8 +33,12 @@ final class ArchiveFixtures {
   static final TransportOptions OPTIONS = TransportOptions.builder().tlsVerify(false)
       .credentialStore(CredentialStore.of(List.of())).build();
   private static Path layout;
+  private static Digest multi;
 
-  /** {@code v1} (amd64) and {@code v2} (arm64), gzip layers as umoci writes them. */
+  /**
+   * {@code v1} (amd64) and {@code v2} (arm64), gzip layers as umoci writes them, and {@code multi}: an index over
+   * two more images for linux/amd64 and linux/arm64.
+   */
   static synchronized Path layout() throws IOException {
     if (layout == null) {
       Path dir = Files.createTempDirectory("archive-fixture");
@@ -47,9 +51,16 @@ final class ArchiveFixtures {
       }));
       TestImages.umociImage(dir.resolve("oci"), "v1", "amd64");
       TestImages.umociImage(dir.resolve("oci"), "v2", "arm64");
+      multi = TestImages.multiArch(dir.resolve("oci"), "multi");
       layout = dir.resolve("oci");
     }
     return layout;
+  }
+
+  /** The digest of the {@code multi} index. */
+  static synchronized Digest multiIndex() throws IOException {
+    layout();
+    return multi;
   }
 
   static String oci(String tag) throws IOException {
@@ -57,9 +68,13 @@ final class ArchiveFixtures {
   }
 
   static CopyResult copy(String from, String to) throws IOException {
+    return copy(from, to, ImageCopier.builder().build());
+  }
+
+  static CopyResult copy(String from, String to, ImageCopier copier) throws IOException {
     try (ImageSource s = Transports.openSource(ImageReference.parse(from), OPTIONS);
         ImageDestination d = Transports.openDestination(ImageReference.parse(to), OPTIONS)) {
-      return ImageCopier.builder().build().copy(s, d);
+      return copier.copy(s, d);
     }
   }
 

@@ -180,15 +180,16 @@ class DockerArchiveDestinationTest {
     }
     assertThat(listing(tmp)).isEmpty();
 
-    Path layout = tmp.resolve("multi");
-    Digest index = TestImages.multiArch(layout, "m");
-    try (var src = ArchiveFixtures.open("oci:" + layout + ":m");
+    try (var src = ArchiveFixtures.open(oci("multi"));
         ImageDestination d = Transports.openDestination(ImageReference.parse("docker-archive:" + file), ArchiveFixtures.OPTIONS)) {
       assertThatThrownBy(() -> ImageCopier.builder().all(true).build().copy(src, d))
           .isInstanceOf(ImageException.class)
           .hasMessageContaining("docker-archive:" + file + ": a docker archive holds single images");
-      assertThat(index).isNotNull();
     }
-    assertThat(listing(tmp)).containsExactly("multi");
+    assertThat(listing(tmp)).isEmpty();
+    // one platform of the index is fine
+    copy(oci("multi"), "docker-archive:" + file);
+    assertThat(ArchiveFixtures.JSON.readTree(TestImages.skopeoInspect("docker-archive:" + file)).path("Architecture")
+        .asString()).isEqualTo("amd64");
   }
 }

@@ -14,6 +14,7 @@ import dev.basalt.oci.api.ImageException;
 import dev.basalt.oci.api.ImageManifest;
 import dev.basalt.oci.api.ImageSource;
 import dev.basalt.oci.api.RawManifest;
+import dev.basalt.oci.copy.CopyResult;
 import dev.basalt.oci.copy.ImageCopier;
 import dev.basalt.oci.ref.ImageReference;
 import dev.basalt.oci.tar.TarType;
@@ -80,6 +81,25 @@ class OciArchiveDestinationTest {
     assertThat(index.path("manifests").get(0).path("annotations").path("org.opencontainers.image.ref.name").asString())
         .isEqualTo("t");
     assertThat(TestImages.skopeoInspect("oci-archive:" + a + ":t")).contains("\"Architecture\": \"arm64\"");
+  }
+
+  @Test
+  void aWholeIndexGoesIntoTheArchiveWithAll() throws Exception {
+    Path file = tmp.resolve("multi.tar");
+    CopyResult r = ArchiveFixtures.copy(oci("multi"), "oci-archive:" + file + ":m",
+        ImageCopier.builder().all(true).build());
+    assertThat(r.manifest().digest()).isEqualTo(ArchiveFixtures.multiIndex());
+    assertThat(skopeoManifest("oci-archive:" + file + ":m")).isEqualTo(skopeoManifest(oci("multi")));
+    Path out = tmp.resolve("out");
+    TestImages.skopeoCopy("oci-archive:" + file + ":m", "oci:" + out + ":m", "--all");
+    assertThat(skopeoManifest("oci:" + out + ":m").digest()).isEqualTo(ArchiveFixtures.multiIndex());
+    assertThat(ArchiveFixtures.JSON.readTree(TestImages.skopeoInspect("oci:" + out + ":m", "--override-arch", "arm64"))
+        .path("Architecture").asString()).isEqualTo("arm64");
+    // and back through basalt: the arm64 image by platform
+    CopyResult arm = ArchiveFixtures.copy("oci-archive:" + file, "oci:" + tmp.resolve("arm") + ":a",
+        ImageCopier.builder().platform(dev.basalt.oci.api.Platform.parse("linux/arm64")).build());
+    assertThat(arm.manifest().digest()).isEqualTo(dev.basalt.oci.api.ImageIndex.parse(skopeoManifest(oci("multi")))
+        .select(dev.basalt.oci.api.Platform.parse("linux/arm64"), "multi").digest());
   }
 
   @Test
