@@ -3,7 +3,12 @@ package dev.basalt.fs.erofs;
 import dev.basalt.fs.tree.TreeException;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.InterruptedIOException;
 import java.util.Arrays;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Executors;
+import java.util.concurrent.Future;
 
 /**
  * The data area, filled block by block as file contents stream in. Writes go through one large
@@ -13,7 +18,11 @@ final class DataArea {
   private static final byte[] ZERO = new byte[Format.BLOCK];
 
   private final Output out;
-  private final byte[] buf;
+  private byte[] buf;
+  /** The buffer being written in the background; free once {@link #pending} is done. */
+  private byte[] spare;
+  private Future<?> pending;
+  private ExecutorService io;
   private long bufStartBlock;
   private int bufLen;
   private long zeroRun = -1;
@@ -22,6 +31,7 @@ final class DataArea {
     this.out = out;
     this.bufStartBlock = firstBlock;
     this.buf = new byte[Math.max(Format.BLOCK, stagingBytes / Format.BLOCK * Format.BLOCK)];
+    this.spare = new byte[buf.length];
   }
 
   /** The next free block. */
@@ -96,13 +106,56 @@ final class DataArea {
     bufLen += Format.BLOCK;
   }
 
+  /**
+   * Hands the staged blocks to a background thread (so reading the next files overlaps with the
+   * write) and switches to the other buffer.
+   */
   void flush(String path) throws IOException {
     if (bufLen == 0) return;
     long end = Math.addExact(bufStartBlock, bufLen / Format.BLOCK);
     if (end > 0xFFFF_FFFFL) throw new TreeException(path, "image exceeds 2^32 blocks (16 TiB), the EROFS limit");
-    out.write(buf, 0, bufLen, bufStartBlock * Format.BLOCK, path);
+    out.requireRoom(end * Format.BLOCK, path);
+    drain();
+    byte[] full = buf;
+    int len = bufLen;
+    long pos = bufStartBlock * Format.BLOCK;
+    if (io == null) {
+      io = Executors.newSingleThreadExecutor(r -> {
+        Thread t = new Thread(r, "erofs-data-writer");
+        t.setDaemon(true);
+        return t;
+      });
+    }
+    pending = io.submit(() -> {
+      out.write(full, 0, len, pos, path);
+      return null;
+    });
+    buf = spare;
+    spare = full;
     bufStartBlock = end;
     bufLen = 0;
+  }
+
+  /** Waits for the background write, rethrowing its failure. */
+  void drain() throws IOException {
+    if (pending == null) return;
+    try {
+      pending.get();
+    } catch (ExecutionException e) {
+      if (e.getCause() instanceof IOException io) throw io;
+      if (e.getCause() instanceof RuntimeException re) throw re;
+      throw new IOException(e.getCause());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new InterruptedIOException("interrupted while writing the image");
+    } finally {
+      pending = null;
+    }
+  }
+
+  /** Stops the background thread (after {@link #drain()}, or to abandon the image). */
+  void close() {
+    if (io != null) io.shutdownNow();
   }
 
   private static boolean isZero(byte[] b, int off) {

@@ -7,6 +7,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Random;
 
@@ -80,7 +81,8 @@ public final class TestTrees {
     Path bigx = write(x.resolve("big-xattr"), random(rnd, 4096 + 3000));
     setfattr(bigx, "user.big", "0x" + "ab".repeat(2000));
     Path wide = Files.createDirectories(root.resolve("wide"));
-    for (int i = 0; i < 10_000; i++) Files.createFile(wide.resolve("entry-" + i));
+    FileTime common = FileTime.from(Instant.ofEpochSecond(1_234_567_890L, 500));
+    for (int i = 0; i < 10_000; i++) Files.setLastModifiedTime(Files.createFile(wide.resolve("entry-" + i)), common);
     Path deep = root.resolve("deep");
     for (int i = 0; i < 200; i++) deep = deep.resolve("d" + i);
     Files.createDirectories(deep);
