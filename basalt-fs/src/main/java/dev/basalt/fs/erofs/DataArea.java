@@ -30,7 +30,8 @@ final class DataArea {
   DataArea(Output out, long firstBlock, int stagingBytes) {
     this.out = out;
     this.bufStartBlock = firstBlock;
-    this.buf = new byte[Math.max(Format.BLOCK, stagingBytes / Format.BLOCK * Format.BLOCK)];
+    int unit = Format.BLOCK << Format.MAX_CHUNK_BITS; // whole chunks, so a chunk is judged in one piece
+    this.buf = new byte[Math.max(unit, stagingBytes / unit * unit)];
     this.spare = new byte[buf.length];
   }
 
@@ -38,44 +39,57 @@ final class DataArea {
   long nextBlock() { return bufStartBlock + bufLen / Format.BLOCK; }
 
   /**
-   * Streams one regular file's content. The tail (size mod 4096) is returned unwritten when
-   * {@code tailMayInline} and the file has no holes; the caller decides where it goes.
+   * Streams one regular file's content. With {@code sparse}, each aligned group of 2^MAX_CHUNK_BITS
+   * blocks (one chunk) that is all zero is skipped and the file becomes chunk-based; otherwise
+   * its blocks are contiguous and the tail (size mod 4096) is kept for inlining when {@code
+   * tailMayInline}.
    */
   void writeFile(Inode inode, String path, InputStream in, boolean sparse, boolean tailMayInline,
       TailStore tails) throws IOException {
+    final int group = 1 << Format.MAX_CHUNK_BITS;
     long size = inode.size;
     long full = size >>> Format.BLOCK_BITS;
     int tail = (int) (size & (Format.BLOCK - 1));
+    boolean tailSharesGroup = tail > 0 && full % group != 0;
     Extents extents = new Extents();
     boolean holes = false;
+    boolean lastGroupHole = false;
+    byte[] t = null;
     long logical = 0;
     while (logical < full) {
-      if (bufLen == buf.length) flush(path);
-      int blocks = (int) Math.min(full - logical, (buf.length - bufLen) / Format.BLOCK);
-      int want = blocks * Format.BLOCK;
-      int n = in.readNBytes(buf, bufLen, want);
-      if (n < want) throw shortContent(path, logical * Format.BLOCK + n, size);
+      if (buf.length - bufLen < group * Format.BLOCK) flush(path);
+      int room = (buf.length - bufLen) / Format.BLOCK / group * group;
+      int blocks = (int) Math.min(full - logical, room);
+      int n = in.readNBytes(buf, bufLen, blocks * Format.BLOCK);
+      if (n < blocks * Format.BLOCK) throw shortContent(path, logical * Format.BLOCK + n, size);
+      boolean last = logical + blocks == full;
+      if (last && tail > 0) t = readTail(in, path, full, tail, size);
       int w = bufLen;
-      for (int i = 0; i < blocks; i++) {
-        int off = bufLen + i * Format.BLOCK;
-        if (sparse && isZero(buf, off)) {
+      for (int g = 0; g < blocks; g += group) {
+        int gb = Math.min(group, blocks - g);
+        int off = bufLen + g * Format.BLOCK;
+        boolean withTail = last && g + gb == blocks && tailSharesGroup;
+        if (sparse && isZero(buf, off, gb * Format.BLOCK) && !(withTail && !isZero(t, 0, tail))) {
           holes = true;
+          lastGroupHole = true;
           continue;
         }
-        if (w != off) System.arraycopy(buf, off, buf, w, Format.BLOCK);
-        extents.add(logical + i, bufStartBlock + w / Format.BLOCK);
-        w += Format.BLOCK;
+        lastGroupHole = false;
+        if (w != off) System.arraycopy(buf, off, buf, w, gb * Format.BLOCK);
+        for (int i = 0; i < gb; i++) extents.add(logical + g + i, bufStartBlock + w / Format.BLOCK + i);
+        w += gb * Format.BLOCK;
       }
       bufLen = w;
       logical += blocks;
     }
     if (tail > 0) {
-      byte[] t = in.readNBytes(tail);
-      if (t.length < tail) throw shortContent(path, full * Format.BLOCK + t.length, size);
+      if (t == null) t = readTail(in, path, full, tail, size);
+      boolean tailIsHole = holes && (tailSharesGroup ? lastGroupHole : isZero(t, 0, tail));
       if (!holes && tailMayInline) {
         inode.tailHandle = tails.put(t, 0, tail);
         inode.inlineLength = tail;
-      } else if (!(holes && isZero(t))) {
+      } else if (!tailIsHole) {
+        // Right after the preceding blocks of its chunk, which were the last ones staged.
         if (bufLen == buf.length) flush(path);
         System.arraycopy(t, 0, buf, bufLen, tail);
         Arrays.fill(buf, bufLen + tail, bufLen + Format.BLOCK, (byte) 0);
@@ -90,6 +104,12 @@ final class DataArea {
       inode.layout = inode.inlineLength > 0 ? Format.LAYOUT_FLAT_INLINE : Format.LAYOUT_FLAT_PLAIN;
       inode.startBlock = extents.count == 0 ? Format.NULL_ADDR : extents.physical(0);
     }
+  }
+
+  private static byte[] readTail(InputStream in, String path, long full, int tail, long size) throws IOException {
+    byte[] t = in.readNBytes(tail);
+    if (t.length < tail) throw shortContent(path, full * Format.BLOCK + t.length, size);
+    return t;
   }
 
   /** The shared run of zero blocks that all-zero chunks map to (written once per image). */
@@ -158,12 +178,12 @@ final class DataArea {
     if (io != null) io.shutdownNow();
   }
 
-  private static boolean isZero(byte[] b, int off) {
-    return Arrays.mismatch(b, off, off + Format.BLOCK, ZERO, 0, Format.BLOCK) < 0;
-  }
-
-  private static boolean isZero(byte[] b) {
-    return Arrays.mismatch(b, 0, b.length, ZERO, 0, b.length) < 0;
+  private static boolean isZero(byte[] b, int off, int len) {
+    for (int i = 0; i < len; i += Format.BLOCK) {
+      int n = Math.min(Format.BLOCK, len - i);
+      if (Arrays.mismatch(b, off + i, off + i + n, ZERO, 0, n) >= 0) return false;
+    }
+    return true;
   }
 
   private static TreeException shortContent(String path, long got, long size) {

@@ -120,6 +120,7 @@ class ErofsWriterTest {
     assertThat(Images.dumpInode(plain, "/size-100")).contains("Layout: 0");
     assertThat(Images.dumpInode(plain, "/zero-blocks")).contains("Layout: 0");
     assertThat(Images.dumpInode(image, "/zero-blocks")).contains("Layout: 4");
+    assertThat(Images.dumpInode(image, "/zero-end")).contains("Layout: 4");
     assertThat(Images.dumpInode(image, "/size-100")).contains("Layout: 2");
     assertThat(expected.diff(Images.snapshotMounted(plain, tmp.resolve("mnt")))).isEmpty();
   }
