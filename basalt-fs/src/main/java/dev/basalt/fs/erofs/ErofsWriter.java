@@ -339,6 +339,8 @@ public final class ErofsWriter implements TreeSink, AutoCloseable {
     }
     stream.finishBlock();
     data.flush(null);
+    data.drain();
+    data.close();
     if (data.nextBlock() != total) throw new IllegalStateException("metadata size mismatch");
 
     boolean chunked = order.stream().anyMatch(i -> i.layout == Format.LAYOUT_CHUNK_BASED);
@@ -441,6 +443,12 @@ public final class ErofsWriter implements TreeSink, AutoCloseable {
   private void fail(Throwable cause) {
     if (state != State.OPEN) return;
     state = State.FAILED;
+    try {
+      data.drain(); // no write may land after the file is deleted
+    } catch (IOException | RuntimeException e) {
+      if (e != cause) cause.addSuppressed(e);
+    }
+    data.close();
     out.abort(cause);
     try {
       tails.close();

@@ -4,6 +4,7 @@ import java.io.BufferedInputStream;
 import java.io.ByteArrayOutputStream;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.UncheckedIOException;
 import java.nio.charset.CharacterCodingException;
 import java.nio.charset.CodingErrorAction;
 import java.nio.charset.StandardCharsets;
@@ -15,6 +16,7 @@ import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
@@ -22,6 +24,8 @@ import java.util.Map;
 import java.util.Objects;
 import java.util.SortedMap;
 import java.util.TreeMap;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.TimeUnit;
 
 /**
@@ -69,102 +73,122 @@ public final class DirectoryTreeReader {
       throw new IOException("the JVM decodes file names as " + System.getProperty("sun.jnu.encoding")
           + ", not UTF-8; run it with a UTF-8 locale (e.g. LANG=C.UTF-8)");
     }
-    Map<String, SortedMap<String, byte[]>> attrs = xattrs ? readXattrs(root) : Map.of();
-    Walk walk = new Walk(sink, attrs);
-    walk.visit(root, "");
-    return new Summary(walk.entries, walk.files, walk.bytes);
+    // getfattr runs while the tree is listed and stat'ed; entries are sent once both are done.
+    CompletableFuture<Map<String, SortedMap<String, byte[]>>> attrs = xattrs
+        ? CompletableFuture.supplyAsync(() -> {
+            try {
+              return readXattrs(root);
+            } catch (IOException e) {
+              throw new UncheckedIOException(e);
+            }
+          })
+        : CompletableFuture.completedFuture(Map.of());
+    List<Item> items;
+    try {
+      items = list(root);
+    } catch (IOException | RuntimeException e) {
+      attrs.cancel(true);
+      throw e;
+    }
+    Map<String, SortedMap<String, byte[]>> xattrMap;
+    try {
+      xattrMap = attrs.join();
+    } catch (CompletionException e) {
+      if (e.getCause() instanceof UncheckedIOException u) throw u.getCause();
+      throw e;
+    }
+    return send(items, xattrMap, sink);
   }
 
-  private static final class Walk {
-    final TreeSink sink;
-    final Map<String, SortedMap<String, byte[]>> xattrs;
-    final Map<List<Object>, String> firstNames = new HashMap<>();
-    long entries;
-    long files;
-    long bytes;
+  /** One listed entry: its path, tree path and the stat fields the tree needs. */
+  private record Item(Path file, String path, int mode, long uid, long gid, long mtimeSeconds, int mtimeNanos,
+      long size, long rdev, long nlink, Object dev, Object ino) {}
 
-    Walk(TreeSink sink, Map<String, SortedMap<String, byte[]>> xattrs) {
-      this.sink = sink;
-      this.xattrs = xattrs;
+  /** Depth first, parents first, siblings by UTF-8 bytes; an explicit stack, as trees can be deep. */
+  private static List<Item> list(Path root) throws IOException {
+    List<Item> items = new ArrayList<>();
+    ArrayList<Object[]> stack = new ArrayList<>();
+    stack.add(new Object[] {root, ""});
+    while (!stack.isEmpty()) {
+      Object[] top = stack.removeLast();
+      Path p = (Path) top[0];
+      String path = (String) top[1];
+      Map<String, Object> a = Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
+      Instant t = ((FileTime) a.get("lastModifiedTime")).toInstant();
+      int mode = (Integer) a.get("mode");
+      items.add(new Item(p, path, mode, (Integer) a.get("uid") & 0xFFFF_FFFFL, (Integer) a.get("gid") & 0xFFFF_FFFFL,
+          t.getEpochSecond(), t.getNano(), (Long) a.get("size"), (Long) a.get("rdev"),
+          ((Number) a.get("nlink")).longValue(), a.get("dev"), a.get("ino")));
+      if ((mode & S_IFMT) != 0040000) continue;
+      List<Object[]> children = new ArrayList<>();
+      try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
+        for (Path c : ds) {
+          String name = c.getFileName().toString();
+          children.add(new Object[] {c, path.isEmpty() ? name : path + "/" + name, utf8(name, c)});
+        }
+      }
+      children.sort((x, y) -> Arrays.compareUnsigned((byte[]) y[2], (byte[]) x[2]));
+      stack.addAll(children); // reverse-sorted so the smallest name is popped first
     }
+    return items;
+  }
 
-    void visit(Path dir, String rel) throws IOException {
-      // Explicit stack: trees can be deeper than the thread stack would like.
-      ArrayList<Object[]> stack = new ArrayList<>();
-      stack.add(new Object[] {dir, rel});
-      while (!stack.isEmpty()) {
-        Object[] top = stack.removeLast();
-        Path p = (Path) top[0];
-        String path = (String) top[1];
-        Map<String, Object> a = Files.readAttributes(p, ATTRS, LinkOption.NOFOLLOW_LINKS);
-        int mode = (Integer) a.get("mode");
-        Metadata md = metadata(a, path);
-        int type = mode & S_IFMT;
-        entries++;
-        if (type == 0040000) {
-          sink.add(new TreeEntry.Directory(path, md), null);
-          List<Object[]> children = new ArrayList<>();
-          try (DirectoryStream<Path> ds = Files.newDirectoryStream(p)) {
-            for (Path c : ds) {
-              String name = c.getFileName().toString();
-              byte[] bytes = utf8(name, p, c);
-              children.add(new Object[] {c, path.isEmpty() ? name : path + "/" + name, bytes});
-            }
-          }
-          children.sort((x, y) -> Arrays.compareUnsigned((byte[]) y[2], (byte[]) x[2]));
-          stack.addAll(children); // reverse-sorted so the smallest name is popped first
+  private static Summary send(List<Item> items, Map<String, SortedMap<String, byte[]>> xattrs, TreeSink sink)
+      throws IOException {
+    Map<List<Object>, String> firstNames = new HashMap<>();
+    long files = 0;
+    long bytes = 0;
+    for (Item it : items) {
+      String path = it.path();
+      Metadata md = new Metadata(it.mode() & 07777, it.uid(), it.gid(), it.mtimeSeconds(), it.mtimeNanos(),
+          xattrs.getOrDefault(path, EMPTY));
+      int type = it.mode() & S_IFMT;
+      if (type == 0040000) {
+        sink.add(new TreeEntry.Directory(path, md), null);
+        continue;
+      }
+      if (it.nlink() > 1) {
+        String first = firstNames.putIfAbsent(List.of(it.dev(), it.ino()), path);
+        if (first != null) {
+          sink.add(new TreeEntry.Hardlink(path, first), null);
           continue;
         }
-        long nlink = ((Number) a.get("nlink")).longValue();
-        if (nlink > 1) {
-          List<Object> key = List.of(a.get("dev"), a.get("ino"));
-          String first = firstNames.putIfAbsent(key, path);
-          if (first != null) {
-            sink.add(new TreeEntry.Hardlink(path, first), null);
-            continue;
+      }
+      switch (type) {
+        case 0100000 -> {
+          try (InputStream in = Files.newInputStream(it.file())) {
+            sink.add(new TreeEntry.RegularFile(path, md, it.size()), in);
           }
+          files++;
+          bytes += it.size();
         }
-        switch (type) {
-          case 0100000 -> {
-            long size = (Long) a.get("size");
-            try (InputStream in = Files.newInputStream(p)) {
-              sink.add(new TreeEntry.RegularFile(path, md, size), in);
-            }
-            files++;
-            bytes += size;
-          }
-          case 0120000 -> {
-            String target = Files.readSymbolicLink(p).toString();
-            utf8(target, p, p);
-            sink.add(new TreeEntry.Symlink(path, md, target), null);
-          }
-          case 0020000, 0060000 -> {
-            long rdev = (Long) a.get("rdev");
-            int major = (int) (((rdev >>> 8) & 0xFFF) | ((rdev >>> 32) & ~0xFFFL));
-            int minor = (int) ((rdev & 0xFF) | ((rdev >>> 12) & ~0xFFL));
-            sink.add(new TreeEntry.Device(path, md,
-                type == 0020000 ? TreeEntry.DeviceType.CHARACTER : TreeEntry.DeviceType.BLOCK, major, minor), null);
-          }
-          case 0010000 -> sink.add(new TreeEntry.Fifo(path, md), null);
-          case 0140000 -> sink.add(new TreeEntry.Socket(path, md), null);
-          default -> throw new TreeException(path, "unknown file type 0" + Integer.toOctalString(type));
+        case 0120000 -> {
+          String target = Files.readSymbolicLink(it.file()).toString();
+          utf8(target, it.file());
+          sink.add(new TreeEntry.Symlink(path, md, target), null);
         }
+        case 0020000, 0060000 -> {
+          long rdev = it.rdev();
+          int major = (int) (((rdev >>> 8) & 0xFFF) | ((rdev >>> 32) & ~0xFFFL));
+          int minor = (int) ((rdev & 0xFF) | ((rdev >>> 12) & ~0xFFL));
+          sink.add(new TreeEntry.Device(path, md,
+              type == 0020000 ? TreeEntry.DeviceType.CHARACTER : TreeEntry.DeviceType.BLOCK, major, minor), null);
+        }
+        case 0010000 -> sink.add(new TreeEntry.Fifo(path, md), null);
+        case 0140000 -> sink.add(new TreeEntry.Socket(path, md), null);
+        default -> throw new TreeException(path, "unknown file type 0" + Integer.toOctalString(type));
       }
     }
+    return new Summary(items.size(), files, bytes);
+  }
 
-    Metadata metadata(Map<String, Object> a, String path) {
-      Instant t = ((FileTime) a.get("lastModifiedTime")).toInstant();
-      return new Metadata((Integer) a.get("mode") & 07777, (Integer) a.get("uid") & 0xFFFF_FFFFL,
-          (Integer) a.get("gid") & 0xFFFF_FFFFL, t.getEpochSecond(), t.getNano(),
-          xattrs.getOrDefault(path, new TreeMap<>()));
-    }
+  private static final SortedMap<String, byte[]> EMPTY = Collections.unmodifiableSortedMap(new TreeMap<>());
 
-    private static byte[] utf8(String s, Path dir, Path p) throws TreeException {
-      if (s.indexOf('\uFFFD') >= 0) {
-        throw new TreeException(null, p + ": name is not valid UTF-8 (EROFS trees carry UTF-8 names only)");
-      }
-      return s.getBytes(StandardCharsets.UTF_8);
+  private static byte[] utf8(String s, Path p) throws TreeException {
+    if (s.indexOf('\uFFFD') >= 0) {
+      throw new TreeException(null, p + ": name is not valid UTF-8 (EROFS trees carry UTF-8 names only)");
     }
+    return s.getBytes(StandardCharsets.UTF_8);
   }
 
   // ---- getfattr ----

@@ -7,6 +7,7 @@ import java.net.UnixDomainSocketAddress;
 import java.nio.channels.ServerSocketChannel;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.attribute.FileTime;
 import java.time.Instant;
 import java.util.Random;
 
@@ -27,11 +28,14 @@ public final class TestTrees {
     for (int size : new int[] {0, 1, 100, 4095, 4096, 4097, 8191, 8192, 12289, 65536 + 7, 1 << 20}) {
       write(root.resolve("size-" + size), random(rnd, size));
     }
-    // Zero blocks in the middle and at the end: written as holes (chunk-based).
-    byte[] sparse = random(rnd, 10 * 4096 + 123);
-    java.util.Arrays.fill(sparse, 4096, 3 * 4096, (byte) 0);
-    java.util.Arrays.fill(sparse, 8 * 4096, sparse.length, (byte) 0);
+    // All-zero 64 KiB chunks in the middle and at the end (with the tail): holes (chunk-based).
+    byte[] sparse = random(rnd, 40 * 4096 + 123);
+    java.util.Arrays.fill(sparse, 16 * 4096, 32 * 4096, (byte) 0);
+    java.util.Arrays.fill(sparse, 33 * 4096, 34 * 4096, (byte) 0); // zero block inside a data chunk
     write(root.resolve("zero-blocks"), sparse);
+    byte[] zeroEnd = random(rnd, 20 * 4096 + 5);
+    java.util.Arrays.fill(zeroEnd, 16 * 4096, zeroEnd.length, (byte) 0);
+    write(root.resolve("zero-end"), zeroEnd);
     write(root.resolve("all-zero"), new byte[5 * 4096]);
     write(root.resolve("n".repeat(255)), random(rnd, 10));
     write(root.resolve("ü".repeat(127) + "x"), random(rnd, 10)); // 255 bytes of UTF-8
@@ -80,7 +84,8 @@ public final class TestTrees {
     Path bigx = write(x.resolve("big-xattr"), random(rnd, 4096 + 3000));
     setfattr(bigx, "user.big", "0x" + "ab".repeat(2000));
     Path wide = Files.createDirectories(root.resolve("wide"));
-    for (int i = 0; i < 10_000; i++) Files.createFile(wide.resolve("entry-" + i));
+    FileTime common = FileTime.from(Instant.ofEpochSecond(1_234_567_890L, 500));
+    for (int i = 0; i < 10_000; i++) Files.setLastModifiedTime(Files.createFile(wide.resolve("entry-" + i)), common);
     Path deep = root.resolve("deep");
     for (int i = 0; i < 200; i++) deep = deep.resolve("d" + i);
     Files.createDirectories(deep);
