@@ -1,4 +1,6 @@
 # Shared helpers for Basalt's scripts. Source it; do not run it.
+# Filenames are UTF-8 bytes; the JVM decodes them with the locale (sun.jnu.encoding), so pin a UTF-8 one.
+export LC_ALL=C.UTF-8 LANG=C.UTF-8
 
 # Prints the JAVA_HOME of a JDK >= 21: $JAVA_HOME if suitable, else the newest under /usr/lib/jvm,
 # else tries to install one with apt-get, else explains what is missing.
