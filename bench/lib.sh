@@ -13,8 +13,11 @@ now_ns() { date +%s%N; }
 secs() { awk -v a="$1" -v b="$2" 'BEGIN{printf "%.2f", (b-a)/1e9}'; }
 # mbps BYTES START END
 mbps() { awk -v n="$1" -v a="$2" -v b="$3" 'BEGIN{printf "%.1f", n/1e6/((b-a)/1e9)}'; }
-# drop_caches: make each run start cold when we may (root); otherwise runs are warm for both sides
-drop_caches() { sync; [ -w /proc/sys/vm/drop_caches ] && echo 3 > /proc/sys/vm/drop_caches || true; }
+# Every timed command starts with the same warm page cache: inputs are read once before timing (warm_up),
+# and dirty pages of the previous step are flushed so that one side's writeback never bills the other.
+# (Dropping caches instead would mostly time the JVM reading its own module image from disk.)
+drop_caches() { sync; }
+warm_up() { for p in "$@"; do tar -cf - "$p" 2>/dev/null | cat > /dev/null; done; }
 
 bench_fixture() { bash "$BENCH_ROOT/fixtures/testos/build.sh" --print-dir; }
 
