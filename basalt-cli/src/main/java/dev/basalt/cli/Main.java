@@ -16,6 +16,10 @@ import picocli.CommandLine.Command;
       ImageCommand.class,
       MkfsCommand.class,
       CacheCommand.class,
+      StatusCommand.class,
+      UpgradeCommand.class,
+      SwitchCommand.class,
+      RollbackCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -1,0 +1,386 @@
+package dev.basalt.image.disk;
+
+import dev.basalt.fs.diskimage.DiskImageFormat;
+import dev.basalt.fs.diskimage.DiskImages;
+import dev.basalt.fs.erofs.ErofsWriter;
+import dev.basalt.fs.fat.Fat32Builder;
+import dev.basalt.fs.gpt.GptPartition;
+import dev.basalt.fs.gpt.GptTable;
+import dev.basalt.fs.gpt.Guids;
+import dev.basalt.fs.gpt.PartitionTypes;
+import dev.basalt.fs.tree.TreeException;
+import dev.basalt.fs.tree.TreeSink;
+import dev.basalt.fs.verity.Verity;
+import dev.basalt.fs.verity.VerityOptions;
+import dev.basalt.fs.verity.VerityResult;
+import dev.basalt.image.lint.ImageLint;
+import dev.basalt.image.lint.LintReport;
+import dev.basalt.image.lint.RootFs;
+import dev.basalt.image.lint.TreeRootFs;
+import dev.basalt.image.rootfs.MergedImage;
+import java.io.IOException;
+import java.io.InputStream;
+import java.nio.ByteBuffer;
+import java.nio.channels.FileChannel;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Objects;
+import java.util.stream.Stream;
+
+/**
+ * Turns an image into a bootable GPT disk (ARCHITECTURE.md §4) with file I/O only: no loop
+ * devices, mounts or root.
+ *
+ * <pre>
+ *  1 esp       FAT32 (512 MiB): EFI/BOOT/BOOTX64.EFI (the image's systemd-boot), loader/loader.conf,
+ *              loader/entries/basalt-00000001-a+3.conf, basalt/a/{vmlinuz,initrd.img}
+ *  2 root-a    EROFS of the image (+ node layer, + config), written straight from the layers
+ *  3 root-b    empty, same size (the next update goes there)
+ *  4 verity-a  dm-verity hash tree over root-a's EROFS
+ *  5 verity-b  empty, sized for root-b
+ *  6 var       empty, up to the end of the disk: preinit makes ext4 on it and grows it on first boot
+ * </pre>
+ *
+ * <p>One pass: the layers are merged top-down straight into root-a's region of the disk file,
+ * while the same stream feeds {@link ImageLint}'s view, which keeps the boot files. An image that
+ * is not bootable is refused with lint's findings. Then the verity tree is computed over the
+ * region, the ESP and the GPT are written, and the raw file is converted if another format is
+ * asked for. The output appears atomically (temp file beside it, renamed); on any failure
+ * nothing is left behind.
+ *
+ * <p><b>Slot size</b> ({@link #rootSize}): by default twice the EROFS size rounded up to 256
+ * MiB, at least 1 GiB — headroom for later, larger images, since updates write into the other
+ * slot of the same size. <b>Disk size</b> ({@link #size}): by default ESP + 2 slots + 2 verity
+ * partitions + 1 GiB for var; at least {@value #MIN_VAR_MIB} MiB must remain for var.
+ *
+ * <p>Deterministic: every identifier (disk and partition GUIDs, FAT serial, EROFS UUID, verity
+ * salt and UUID) derives from the seed, by default the image's manifest digest, so the same
+ * image and options give the same bytes.
+ */
+public final class DiskBuilder {
+  /** Smallest var partition a disk may leave, in MiB (preinit copies the image's /var there). */
+  public static final long MIN_VAR_MIB = 256;
+  static final long MIB = 1L << 20;
+  static final long SLOT_STEP = 256 * MIB;
+  static final long MIN_DEFAULT_SLOT = 1L << 30;
+  static final long DEFAULT_VAR = 1L << 30;
+  static final int SERIAL = 1;
+  static final String SLOT = "a";
+
+  private final MergedImage image;
+  private Path output;
+  private DiskImageFormat format = DiskImageFormat.RAW;
+  private Long size;
+  private Long rootSize;
+  private long espSize = 512 * MIB;
+  private String seed;
+  private DiskConfig config = DiskConfig.EMPTY;
+  private TreeProducer nodeLayer;
+  private int tries = 3;
+  private String architecture = "x86_64";
+
+  private DiskBuilder(MergedImage image) {
+    this.image = Objects.requireNonNull(image, "image");
+  }
+
+  /** A disk of {@code image}. */
+  public static DiskBuilder of(MergedImage image) {
+    return new DiskBuilder(image);
+  }
+
+  /** The disk file to write (replaced atomically if it exists); its directory must exist. */
+  public DiskBuilder output(Path file) {
+    Objects.requireNonNull(file, "output");
+    Path dir = file.toAbsolutePath().getParent();
+    if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("output directory does not exist: " + dir);
+    if (Files.isDirectory(file)) throw new IllegalArgumentException("output " + file + " is a directory");
+    this.output = file.toAbsolutePath();
+    return this;
+  }
+
+  /** Container format (default raw, written sparse). */
+  public DiskBuilder format(DiskImageFormat format) {
+    this.format = Objects.requireNonNull(format, "format");
+    return this;
+  }
+
+  /** The disk's (virtual) size in bytes, a multiple of 1 MiB; default: ESP + 2 slots + verity + 1 GiB var. */
+  public DiskBuilder size(long bytes) {
+    requireMiB(bytes, "disk size");
+    this.size = bytes;
+    return this;
+  }
+
+  /** Size of each root slot in bytes, a multiple of 1 MiB; default: 2 × the EROFS size rounded up to 256 MiB, at least 1 GiB. */
+  public DiskBuilder rootSize(long bytes) {
+    requireMiB(bytes, "root slot size");
+    if (bytes < 8 * MIB) throw new IllegalArgumentException("root slot size must be at least 8 MiB, got " + bytes);
+    this.rootSize = bytes;
+    return this;
+  }
+
+  /** ESP size in bytes (default 512 MiB, at least 64 MiB for FAT32). */
+  public DiskBuilder espSize(long bytes) {
+    requireMiB(bytes, "ESP size");
+    if (bytes < 64 * MIB) throw new IllegalArgumentException("ESP size must be at least 64 MiB (FAT32), got " + bytes);
+    this.espSize = bytes;
+    return this;
+  }
+
+  /** Seed of all identifiers (default: the manifest digest). */
+  public DiskBuilder seed(String seed) {
+    Objects.requireNonNull(seed, "seed");
+    if (seed.isEmpty()) throw new IllegalArgumentException("seed must not be empty");
+    this.seed = seed;
+    return this;
+  }
+
+  /** Users, hostname, kernel arguments to apply. */
+  public DiskBuilder config(DiskConfig config) {
+    this.config = Objects.requireNonNull(config, "config");
+    return this;
+  }
+
+  /**
+   * The node layer put on top when the image lacks {@code /usr/lib/basalt/preinit} (e.g.
+   * {@code NodeLayer.builder().build()::writeTo}). Without one, such an image is refused.
+   */
+  public DiskBuilder nodeLayer(TreeProducer layer) {
+    this.nodeLayer = Objects.requireNonNull(layer, "nodeLayer");
+    return this;
+  }
+
+  /** Boot tries of the first entry (default 3: {@code +3}); 0 writes an entry without a counter. */
+  public DiskBuilder tries(int tries) {
+    if (tries < 0 || tries > 9) throw new IllegalArgumentException("tries must be 0..9, got " + tries);
+    this.tries = tries;
+    return this;
+  }
+
+  private static void requireMiB(long bytes, String what) {
+    if (bytes <= 0 || bytes % MIB != 0) {
+      throw new IllegalArgumentException(what + " must be a positive multiple of 1 MiB, got " + bytes + " bytes");
+    }
+  }
+
+  /** The default slot size for an EROFS of {@code erofsBytes}. */
+  public static long defaultRootSize(long erofsBytes) {
+    return Math.max(MIN_DEFAULT_SLOT, Math.ceilDiv(2 * erofsBytes, SLOT_STEP) * SLOT_STEP);
+  }
+
+  /** Verity partition size for a slot: the hash device for the whole slot, rounded up to 1 MiB. */
+  static long veritySize(long slot) {
+    return GptTable.alignUp(Verity.hashDeviceSize(slot));
+  }
+
+  /** Smallest disk for these ESP and slot sizes (1 MiB before the ESP and 1 MiB of GPT at the end). */
+  static long minimumSize(long esp, long slot) {
+    return MIB + esp + 2 * slot + 2 * veritySize(slot) + MIN_VAR_MIB * MIB + MIB;
+  }
+
+  /** Writes the disk. */
+  public DiskResult build() throws IOException {
+    if (output == null) throw new IllegalStateException("no output: call output(Path)");
+    if (size != null && rootSize != null && size < minimumSize(espSize, rootSize)) throw tooSmall(size, rootSize);
+    String effectiveSeed = seed != null ? seed : image.manifest().digest().toString();
+    Path work = Files.createTempDirectory(output.getParent(), "." + output.getFileName() + ".basalt-");
+    try {
+      DiskResult r = write(work, effectiveSeed);
+      return r;
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  private DiskBuildException tooSmall(long size, long slot) {
+    long min = minimumSize(espSize, slot);
+    return new DiskBuildException("disk size " + size + " bytes (" + size / MIB + " MiB) is too small: with a "
+        + espSize / MIB + " MiB ESP and " + slot / MIB + " MiB root slots it must be at least " + min + " bytes ("
+        + min / MIB + " MiB, leaving " + MIN_VAR_MIB + " MiB for var)");
+  }
+
+  private DiskResult write(Path work, String seed) throws IOException {
+    Path raw = work.resolve("disk.raw");
+    long rootOffset = MIB + espSize;
+    long region = rootSize != null ? rootSize : Long.MAX_VALUE - rootOffset;
+    try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+        StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+      // ---- one pass: layers (+ node layer, + config) -> EROFS in root-a, and the lint view
+      Pipeline[] last = new Pipeline[1];
+      try {
+        image.writeTo(() -> {
+          if (last[0] != null) last[0].close();
+          return (last[0] = new Pipeline(ch, rootOffset, region, seed, work)).head;
+        });
+      } catch (IOException | RuntimeException e) {
+        if (last[0] != null) last[0].close();
+        if (e instanceof TreeException && rootSize != null && e.getMessage().contains("image needs at least")) {
+          throw new DiskBuildException("the root filesystem does not fit in the " + rootSize / MIB + " MiB root slot ("
+              + e.getMessage() + "); give a larger root slot size or leave it out (default: twice the content)", null, e);
+        }
+        throw e;
+      }
+      Pipeline p = last[0];
+      ErofsWriter.Result erofs = p.erofs.result();
+      BootFiles boot;
+      LintReport report;
+      try (TreeRootFs fs = p.view.build()) {
+        report = ImageLint.builder().architecture(architecture).build().check(fs);
+        if (!report.ok()) {
+          throw new DiskBuildException(image.manifest().digest() + " is not bootable:\n" + report.toText().stripTrailing(),
+              report, null);
+        }
+        if (fs.resolve(NodeOverlay.PREINIT).isEmpty()) {
+          throw new DiskBuildException("the image has no Basalt node layer (/" + NodeOverlay.PREINIT
+              + ") and no node layer was given to add", report, null);
+        }
+        boot = BootFiles.copy(fs, report, work, architecture);
+      }
+      long slot = rootSize != null ? rootSize : defaultRootSize(erofs.imageBytes());
+      long verity = veritySize(slot);
+      long total = size != null ? size : MIB + espSize + 2 * slot + 2 * verity + DEFAULT_VAR + MIB;
+      if (total < minimumSize(espSize, slot)) throw tooSmall(total, slot);
+
+      GptTable table = GptTable.builder(total).seed(seed)
+          .add("esp", PartitionTypes.EFI_SYSTEM, espSize)
+          .add("root-a", PartitionTypes.ROOT_X86_64, slot)
+          .add("root-b", PartitionTypes.ROOT_X86_64, slot)
+          .add("verity-a", PartitionTypes.ROOT_VERITY_X86_64, verity)
+          .add("verity-b", PartitionTypes.ROOT_VERITY_X86_64, verity)
+          .add("var", PartitionTypes.VAR, GptTable.Builder.REST)
+          .build();
+      GptPartition esp = table.partition(1).orElseThrow();
+      GptPartition rootA = table.partition(2).orElseThrow();
+      GptPartition verityA = table.partition(4).orElseThrow();
+      if (rootA.offsetBytes() != rootOffset) throw new IllegalStateException("root-a moved to " + rootA.offsetBytes());
+
+      // ---- verity over the EROFS just written
+      VerityResult v = Verity.format(VerityOptions.fromSeed(seed), ch, rootOffset, erofs.imageBytes(),
+          ch, verityA.offsetBytes(), verityA.sizeBytes());
+
+      // ---- ESP
+      String serial = String.format(Locale.ROOT, "%08d", SERIAL);
+      String entryName = "basalt-" + serial + "-" + SLOT + (tries > 0 ? "+" + tries : "") + ".conf";
+      List<String> options = new ArrayList<>(List.of("root=PARTUUID=" + rootA.uuid(), "rootfstype=erofs", "ro",
+          "init=/" + NodeOverlay.PREINIT, "panic=10", "console=ttyS0,115200"));
+      options.addAll(report.kargs());
+      options.addAll(config.kernelAppend());
+      options.add("basalt.verity=" + v.rootHash());
+      String optionLine = String.join(" ", options);
+      String entry = "title " + boot.title() + " (Basalt " + serial + ", slot " + SLOT + ")\n"
+          + "version " + serial + "\n"
+          + "sort-key basalt\n"
+          + "linux /basalt/" + SLOT + "/vmlinuz\n"
+          + "initrd /basalt/" + SLOT + "/initrd.img\n"
+          + "options " + optionLine + "\n";
+      Fat32Builder fat = Fat32Builder.create().label("ESP").seed(seed).hiddenSectors(esp.firstLba())
+          .file("EFI/BOOT/BOOTX64.EFI", boot.systemdBoot())
+          .file("loader/loader.conf", "timeout 0\neditor no\n".getBytes(StandardCharsets.UTF_8))
+          .file("loader/entries/" + entryName, entry.getBytes(StandardCharsets.UTF_8))
+          .file("basalt/" + SLOT + "/vmlinuz", boot.kernel())
+          .file("basalt/" + SLOT + "/initrd.img", boot.initrd());
+      fat.writeTo(ch, esp.offsetBytes(), esp.sizeBytes());
+
+      // ---- GPT last: a disk without a table is no disk
+      if (ch.size() > total) throw new IllegalStateException("disk file grew past " + total);
+      if (ch.size() < total) ch.write(ByteBuffer.allocate(1), total - 1);
+      table.writeTo(ch);
+      ch.force(true);
+      ch.close();
+
+      Path ready;
+      if (format == DiskImageFormat.RAW) {
+        ready = raw;
+      } else {
+        ready = work.resolve("disk.out");
+        DiskImages.convert(raw, ready, format, seed);
+        Files.delete(raw);
+      }
+      Files.move(ready, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return new DiskResult(output, format, Files.size(output), table, erofs, v, report, entryName, optionLine,
+          p.overlay != null && p.overlay.added(), seed);
+    }
+  }
+
+  /** The sinks of one merge attempt: overlay -> config -> tee -> (EROFS writer, lint view). */
+  private final class Pipeline implements AutoCloseable {
+    final ErofsWriter erofs;
+    final TreeRootFs.Sink view;
+    final NodeOverlay overlay;
+    final TreeSink head;
+
+    Pipeline(FileChannel ch, long offset, long region, String seed, Path work) throws IOException {
+      erofs = ErofsWriter.builder().output(ch, offset, region)
+          .uuid(Guids.derive(seed, "erofs/root-" + SLOT)).volumeName("basalt-root").build();
+      view = TreeRootFs.sink();
+      TreeSink s = new LintTee(erofs, view, work);
+      if (!ConfigSink.isNoop(config)) s = new ConfigSink(s, config);
+      overlay = nodeLayer != null ? new NodeOverlay(s, nodeLayer) : null;
+      head = overlay != null ? overlay : s;
+    }
+
+    @Override
+    public void close() throws IOException {
+      try {
+        erofs.close();
+      } finally {
+        view.close();
+      }
+    }
+  }
+
+  /** The boot files copied out of the lint view into the work directory. */
+  private record BootFiles(Path kernel, Path initrd, Path systemdBoot, String title) {
+    static BootFiles copy(RootFs fs, LintReport report, Path work, String architecture) throws IOException {
+      LintReport.BootFiles bf = report.boot().orElseThrow(() -> new DiskBuildException("lint found no kernel"));
+      if (bf.initramfs() == null) throw new DiskBuildException("no initramfs for kernel " + bf.kernel());
+      Path kernel = extract(fs, bf.kernel().substring(1), work.resolve("vmlinuz"));
+      Path initrd = extract(fs, bf.initramfs().substring(1), work.resolve("initrd.img"));
+      String efi = "usr/lib/systemd/boot/efi/systemd-boot" + (architecture.equals("x86_64") ? "x64" : "aa64") + ".efi";
+      Path sdboot = extract(fs, efi, work.resolve("BOOTX64.EFI"));
+      return new BootFiles(kernel, initrd, sdboot, title(fs));
+    }
+
+    private static Path extract(RootFs fs, String path, Path to) throws IOException {
+      RootFs.Node n = fs.resolve(path).orElseThrow(() -> new DiskBuildException("/" + path + " vanished from the image"));
+      try (InputStream in = fs.open(n.path())) {
+        Files.copy(in, to);
+      }
+      return to;
+    }
+
+    /** PRETTY_NAME of os-release, else "Linux". */
+    private static String title(RootFs fs) throws IOException {
+      for (String p : List.of("etc/os-release", "usr/lib/os-release")) {
+        var n = fs.resolve(p);
+        if (n.isEmpty() || n.get().kind() != RootFs.Kind.REGULAR_FILE) continue;
+        String text;
+        try (InputStream in = fs.open(n.get().path())) {
+          text = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
+        }
+        for (String line : text.split("\n")) {
+          if (line.startsWith("PRETTY_NAME=")) {
+            String v = line.substring(12).strip();
+            if (v.length() >= 2 && (v.startsWith("\"") || v.startsWith("'"))) v = v.substring(1, v.length() - 1);
+            if (!v.isBlank()) return v;
+          }
+        }
+      }
+      return "Linux";
+    }
+  }
+
+  private static void deleteTree(Path dir) throws IOException {
+    if (!Files.exists(dir)) return;
+    try (Stream<Path> s = Files.walk(dir)) {
+      for (Path p : s.sorted(Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+    }
+  }
+}

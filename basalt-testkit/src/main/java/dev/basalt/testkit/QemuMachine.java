@@ -1,0 +1,537 @@
+package dev.basalt.testkit;
+
+import java.io.IOException;
+import java.io.OutputStream;
+import java.net.StandardProtocolFamily;
+import java.net.UnixDomainSocketAddress;
+import java.nio.ByteBuffer;
+import java.nio.CharBuffer;
+import java.nio.channels.Channels;
+import java.nio.channels.SocketChannel;
+import java.nio.charset.CharsetDecoder;
+import java.nio.charset.CodingErrorAction;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Base64;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Objects;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+/**
+ * A real x86-64 UEFI machine under QEMU for boot tests: OVMF firmware with a private copy of its
+ * variable store, one virtio disk, the serial console on a unix socket that the test reads and
+ * types into, user-mode networking (the guest reaches the host's loopback at 10.0.2.2) with
+ * optional port forwards, an optional i6300esb watchdog, and QMP for resets and power cuts.
+ *
+ * <p>The console text a test matches against has ANSI escape sequences and carriage returns
+ * removed; the raw bytes go to {@link #consoleLog()}. {@link #awaitConsole} consumes the console
+ * up to the end of each match, so successive waits see successive output.
+ *
+ * <p>TCG by default ({@code -accel tcg,thread=multi -cpu max}): nested KVM fails on the CI
+ * machines. {@code -Dbasalt.qemu.accel=kvm} switches to KVM where it works. A boot costs about a
+ * minute under TCG, so tests should share one boot across many assertions.
+ */
+public final class QemuMachine implements AutoCloseable {
+
+  /** Output and exit status of a command run on the guest's shell. */
+  public record ExecResult(int exitCode, String output) {
+    public ExecResult requireSuccess(String command) {
+      if (exitCode != 0) {
+        throw new AssertionError("guest command failed (exit " + exitCode + "): " + command + "\n" + output);
+      }
+      return this;
+    }
+  }
+
+  private static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd");
+  private static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
+  private static final Pattern SHELL_PROMPT = Pattern.compile("[\\w.-]+@[\\w.-]+:[^\\n]*[#$] ");
+  private static final Pattern LOGIN_OR_SHELL =
+      Pattern.compile("(?<login>\\blogin: )|(?<shell>" + SHELL_PROMPT.pattern() + ")");
+  private static final AtomicInteger SEQUENCE = new AtomicInteger();
+
+  private final Process process;
+  private final Path workDir;
+  private final boolean ownsWorkDir;
+  private final Path consoleLog;
+  private final SocketChannel console;
+  private final Path qmpSocket;
+  private final Thread reader;
+  private final long startNanos = System.nanoTime();
+  private final Object lock = new Object();
+  private final StringBuilder text = new StringBuilder();
+  private int cursor;
+  private boolean consoleClosed;
+
+  private QemuMachine(Process process, Path workDir, boolean ownsWorkDir, Path consoleLog,
+      SocketChannel console, Path qmpSocket) throws IOException {
+    this.process = process;
+    this.workDir = workDir;
+    this.ownsWorkDir = ownsWorkDir;
+    this.consoleLog = consoleLog;
+    this.console = console;
+    this.qmpSocket = qmpSocket;
+    OutputStream log = Files.newOutputStream(consoleLog);
+    this.reader = Thread.ofPlatform().daemon().name("qemu-console").start(() -> readConsole(log));
+  }
+
+  public static Builder builder(Path disk) {
+    return new Builder(disk);
+  }
+
+  /** Options of a machine; {@link #start()} boots it. */
+  public static final class Builder {
+    private final Path disk;
+    private String format;
+    private int memoryMiB = 2048;
+    private int cpus = 2;
+    private boolean watchdog;
+    private boolean network = true;
+    private final List<String> forwards = new ArrayList<>();
+    private Path workDir;
+    private Path consoleLog;
+    private Path varsFile;
+    private final List<String> extraArgs = new ArrayList<>();
+
+    private Builder(Path disk) {
+      this.disk = Objects.requireNonNull(disk, "disk");
+    }
+
+    /** Disk image format; by default {@code qcow2} when the file starts with the qcow2 magic, else {@code raw}. */
+    public Builder format(String format) {
+      if (!format.equals("raw") && !format.equals("qcow2")) {
+        throw new IllegalArgumentException("format must be raw or qcow2, got " + format);
+      }
+      this.format = format;
+      return this;
+    }
+
+    public Builder memoryMiB(int mib) {
+      if (mib < 256) throw new IllegalArgumentException("memory must be at least 256 MiB, got " + mib);
+      this.memoryMiB = mib;
+      return this;
+    }
+
+    public Builder cpus(int cpus) {
+      if (cpus < 1 || cpus > 64) throw new IllegalArgumentException("cpus must be 1..64, got " + cpus);
+      this.cpus = cpus;
+      return this;
+    }
+
+    /** Adds an i6300esb watchdog whose expiry resets the machine (systemd's RuntimeWatchdogSec drives it). */
+    public Builder watchdog(boolean on) {
+      this.watchdog = on;
+      return this;
+    }
+
+    /** User-mode networking (on by default): guest 10.0.2.15, host loopback reachable at 10.0.2.2. */
+    public Builder network(boolean on) {
+      this.network = on;
+      return this;
+    }
+
+    /** Forwards TCP {@code 127.0.0.1:hostPort} to the guest's {@code guestPort} (e.g. 22 for SSH). */
+    public Builder hostForward(int hostPort, int guestPort) {
+      if (hostPort < 1 || hostPort > 65535 || guestPort < 1 || guestPort > 65535) {
+        throw new IllegalArgumentException("ports must be 1..65535, got " + hostPort + " -> " + guestPort);
+      }
+      forwards.add("hostfwd=tcp:127.0.0.1:" + hostPort + "-:" + guestPort);
+      return this;
+    }
+
+    /** Directory for the VARS copy, sockets and logs; by default a temporary one removed on close. */
+    public Builder workDir(Path dir) {
+      this.workDir = dir;
+      return this;
+    }
+
+    /** Where the raw console output is written (kept after close); default {@code workDir/console.log}. */
+    public Builder consoleLog(Path file) {
+      this.consoleLog = file;
+      return this;
+    }
+
+    /**
+     * An OVMF variable store to use (and update) in place, so that firmware state survives across
+     * machines on the same disk; by default each machine gets a fresh copy of OVMF_VARS_4M.fd.
+     */
+    public Builder varsFile(Path file) {
+      this.varsFile = file;
+      return this;
+    }
+
+    public Builder extraArgs(String... args) {
+      extraArgs.addAll(List.of(args));
+      return this;
+    }
+
+    public QemuMachine start() throws IOException {
+      Path qemu = Tools.require("qemu-system-x86_64");
+      if (!Files.isRegularFile(disk)) throw new IOException("disk image not found: " + disk);
+      for (Path p : List.of(OVMF_CODE, OVMF_VARS)) {
+        if (!Files.isRegularFile(p)) throw new AssertionError("OVMF firmware missing: " + p + " (apt-get install ovmf)");
+      }
+      boolean ownsDir = workDir == null;
+      Path dir = ownsDir ? Files.createTempDirectory("basalt-qemu") : Files.createDirectories(workDir);
+      Path vars = varsFile;
+      if (vars == null) {
+        vars = dir.resolve("OVMF_VARS.fd");
+        Files.copy(OVMF_VARS, vars, StandardCopyOption.REPLACE_EXISTING);
+      } else if (!Files.exists(vars)) {
+        Files.copy(OVMF_VARS, vars);
+      }
+      Path consoleSocket = dir.resolve("console.sock");
+      Path qmp = dir.resolve("qmp.sock");
+      Files.deleteIfExists(consoleSocket);
+      Files.deleteIfExists(qmp);
+      String fmt = format != null ? format : probeFormat(disk);
+      String accel = System.getProperty("basalt.qemu.accel", "tcg");
+      List<String> cmd = new ArrayList<>(List.of(qemu.toString(),
+          "-nodefaults", "-no-user-config", "-display", "none",
+          "-machine", "q35",
+          "-m", Integer.toString(memoryMiB), "-smp", Integer.toString(cpus)));
+      if (accel.equals("kvm")) {
+        cmd.addAll(List.of("-accel", "kvm", "-cpu", "host"));
+      } else {
+        cmd.addAll(List.of("-accel", "tcg,thread=multi", "-cpu", "max"));
+      }
+      cmd.addAll(List.of(
+          "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
+          "-drive", "if=pflash,format=raw,unit=1,file=" + vars,
+          "-drive", "if=virtio,format=" + fmt + ",cache=unsafe,file=" + disk,
+          "-chardev", "socket,id=con0,path=" + consoleSocket + ",server=on,wait=on",
+          "-serial", "chardev:con0",
+          "-qmp", "unix:" + qmp + ",server=on,wait=off"));
+      if (network) {
+        StringBuilder netdev = new StringBuilder("user,id=net0");
+        forwards.forEach(f -> netdev.append(',').append(f));
+        cmd.addAll(List.of("-netdev", netdev.toString(), "-device", "virtio-net-pci,netdev=net0"));
+      }
+      if (watchdog) cmd.addAll(List.of("-device", "i6300esb", "-action", "watchdog=reset"));
+      cmd.addAll(extraArgs);
+      Path qemuLog = dir.resolve("qemu.log");
+      Process p = new ProcessBuilder(cmd).redirectErrorStream(true).redirectOutput(qemuLog.toFile())
+          .redirectInput(ProcessBuilder.Redirect.from(new java.io.File("/dev/null"))).start();
+      SocketChannel channel = null;
+      long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+      while (channel == null) {
+        if (!p.isAlive()) {
+          throw new IOException("qemu exited (" + p.exitValue() + ") at start: " + String.join(" ", cmd)
+              + "\n" + Files.readString(qemuLog));
+        }
+        if (Files.exists(consoleSocket)) {
+          try {
+            channel = SocketChannel.open(StandardProtocolFamily.UNIX);
+            channel.connect(UnixDomainSocketAddress.of(consoleSocket));
+          } catch (IOException notYet) {
+            channel = null;
+          }
+        }
+        if (channel == null) {
+          if (System.nanoTime() > deadline) {
+            p.destroyForcibly();
+            throw new IOException("qemu did not open its console socket " + consoleSocket);
+          }
+          sleep(50);
+        }
+      }
+      return new QemuMachine(p, dir, ownsDir, consoleLog != null ? consoleLog : dir.resolve("console.log"), channel, qmp);
+    }
+  }
+
+  /** {@code qcow2} when the file starts with the qcow2 magic "QFI\xfb", else {@code raw}. */
+  static String probeFormat(Path disk) throws IOException {
+    try (var in = Files.newInputStream(disk)) {
+      byte[] magic = in.readNBytes(4);
+      return magic.length == 4 && magic[0] == 'Q' && magic[1] == 'F' && magic[2] == 'I' && (magic[3] & 0xff) == 0xfb
+          ? "qcow2" : "raw";
+    }
+  }
+
+  private void readConsole(OutputStream log) {
+    CharsetDecoder decoder = StandardCharsets.UTF_8.newDecoder()
+        .onMalformedInput(CodingErrorAction.REPLACE).onUnmappableCharacter(CodingErrorAction.REPLACE);
+    ByteBuffer in = ByteBuffer.allocate(8192);
+    CharBuffer out = CharBuffer.allocate(8192);
+    AnsiStripper stripper = new AnsiStripper();
+    try (log) {
+      while (console.read(in) >= 0) {
+        in.flip();
+        log.write(in.array(), in.position(), in.remaining());
+        log.flush();
+        decoder.decode(in, out, false);
+        in.compact();
+        out.flip();
+        synchronized (lock) {
+          stripper.append(out, text);
+          lock.notifyAll();
+        }
+        out.clear();
+      }
+    } catch (IOException closed) {
+      // the machine went away; waiters see consoleClosed
+    } finally {
+      synchronized (lock) {
+        consoleClosed = true;
+        lock.notifyAll();
+      }
+    }
+  }
+
+  /** Drops ANSI escape sequences (colors, cursor moves, bracketed paste) and carriage returns. */
+  private static final class AnsiStripper {
+    private int state; // 0 text, 1 after ESC, 2 inside CSI
+
+    void append(CharBuffer chars, StringBuilder to) {
+      while (chars.hasRemaining()) {
+        char c = chars.get();
+        switch (state) {
+          case 0 -> {
+            if (c == 0x1b) state = 1;
+            else if (c != '\r') to.append(c);
+          }
+          case 1 -> state = c == '[' ? 2 : 0;
+          default -> {
+            if (c >= 0x40 && c <= 0x7e) state = 0;
+          }
+        }
+      }
+    }
+  }
+
+  /**
+   * Waits until {@code regex} (MULTILINE) matches console output not consumed yet, consumes it
+   * up to the end of the match and returns the match.
+   *
+   * @throws AssertionError on timeout or when the machine stops, with the end of the console
+   */
+  public MatchResult awaitConsole(String regex, Duration timeout) {
+    return awaitConsole(Pattern.compile(regex, Pattern.MULTILINE), timeout);
+  }
+
+  public MatchResult awaitConsole(Pattern pattern, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    synchronized (lock) {
+      while (true) {
+        Matcher m = pattern.matcher(text);
+        m.region(cursor, text.length());
+        if (m.find()) {
+          cursor = m.end();
+          return m.toMatchResult();
+        }
+        long left = deadline - System.nanoTime();
+        if (consoleClosed || left <= 0) {
+          throw new AssertionError((consoleClosed ? "machine stopped" : "timed out after " + timeout.toSeconds() + "s")
+              + " waiting for /" + pattern.pattern() + "/ on the console (log: " + consoleLog + "); last output:\n"
+              + tail(4000));
+        }
+        try {
+          lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+          throw new AssertionError("interrupted", e);
+        }
+      }
+    }
+  }
+
+  /** All console text so far (escape sequences and carriage returns removed). */
+  public String console() {
+    synchronized (lock) {
+      return text.toString();
+    }
+  }
+
+  /** Console text not consumed by an {@link #awaitConsole} yet. */
+  public String pendingConsole() {
+    synchronized (lock) {
+      return text.substring(cursor);
+    }
+  }
+
+  private String tail(int chars) {
+    return text.substring(Math.max(0, text.length() - chars));
+  }
+
+  /** Types {@code s} on the serial console. */
+  public void send(String s) {
+    try {
+      ByteBuffer b = ByteBuffer.wrap(s.getBytes(StandardCharsets.UTF_8));
+      while (b.hasRemaining()) console.write(b);
+    } catch (IOException e) {
+      throw new AssertionError("cannot write to the console: " + e, e);
+    }
+  }
+
+  public void sendLine(String line) {
+    send(line + "\n");
+  }
+
+  /**
+   * Gets a root shell on the serial console: logs in at a {@code login:} prompt, or takes the
+   * shell of a getty that logged in automatically. Then quiets kernel messages on the console and
+   * sets a wide terminal so that tools do not truncate their output.
+   */
+  public void login(String user, String password, Duration timeout) {
+    long deadline = System.nanoTime() + timeout.toNanos();
+    while (true) {
+      MatchResult m = awaitConsole(LOGIN_OR_SHELL, remaining(deadline));
+      if (m.group("shell") != null) break;
+      // "host login: root (automatic login)" is a getty logging in by itself: wait for its shell.
+      sleep(1000);
+      if (pendingConsole().startsWith(user + " (automatic login)")) continue;
+      sendLine(user);
+      awaitConsole("Password: ", remaining(deadline));
+      sendLine(password);
+      MatchResult r = awaitConsole("(?<bad>Login incorrect)|(?<shell>" + SHELL_PROMPT.pattern() + ")", remaining(deadline));
+      if (r.group("bad") != null) throw new AssertionError("guest login refused for " + user);
+      break;
+    }
+    // stty acts on the shell's own terminal, so it is typed, not run through exec's sh -c.
+    sendLine("stty cols 250 rows 50; dmesg -n 1");
+    exec("true", remaining(deadline));
+  }
+
+  private static Duration remaining(long deadlineNanos) {
+    return Duration.ofNanos(Math.max(1, deadlineNanos - System.nanoTime()));
+  }
+
+  /**
+   * Runs a shell command on the logged-in console and returns its output (stdout and stderr,
+   * without carriage returns) and exit status. The command travels base64-encoded and is run by
+   * {@code sh -c} with stdin from /dev/null; unique markers that never appear in the echoed input
+   * delimit the output. Console messages printed meanwhile (kernel, systemd) may interleave.
+   */
+  public ExecResult exec(String command, Duration timeout) {
+    String id = "BX" + SEQUENCE.incrementAndGet();
+    String b64 = Base64.getEncoder().encodeToString(command.getBytes(StandardCharsets.UTF_8));
+    String script = "/tmp/.basalt-exec-" + id;
+    StringBuilder lines = new StringBuilder();
+    // A tty line holds 4095 bytes: long commands go to a file piece by piece.
+    for (int i = 0; i < b64.length(); i += 2000) {
+      lines.append("printf %s ").append(b64, i, Math.min(b64.length(), i + 2000))
+          .append(i == 0 ? " > " : " >> ").append(script).append('\n');
+    }
+    lines.append("printf '\\036%s\\n' ").append(id).append("-S; sh -c \"$(base64 -d ").append(script)
+        .append(")\" </dev/null 2>&1; printf '\\036%s-E%d\\n' ").append(id).append(" $?; rm -f ").append(script);
+    sendLine(lines.toString());
+    awaitConsole(Pattern.compile("\u001e" + id + "-S\n"), timeout);
+    MatchResult end = awaitConsole(Pattern.compile("(?s)(.*?)\u001e" + id + "-E(\\d+)\n"), timeout);
+    return new ExecResult(Integer.parseInt(end.group(2)), end.group(1));
+  }
+
+  /** {@link #exec} that requires exit status 0 and returns the output. */
+  public String execOk(String command, Duration timeout) {
+    return exec(command, timeout).requireSuccess(command).output();
+  }
+
+  /** Asks the guest to reboot ({@code systemctl reboot}) without waiting for it. */
+  public void reboot() {
+    sendLine("systemctl reboot");
+  }
+
+  /** Hard reset (the reset button), through QMP. */
+  public void reset() {
+    qmp("{\"execute\":\"system_reset\"}");
+  }
+
+  /** Power cut: the QEMU process is killed; nothing the guest did not write yet reaches the disk. */
+  public void kill() {
+    process.destroyForcibly();
+    awaitExit(Duration.ofSeconds(30));
+  }
+
+  /** Waits for QEMU to exit (guest power-off, {@link #kill}); returns its exit status. */
+  public int awaitExit(Duration timeout) {
+    try {
+      if (!process.waitFor(timeout.toMillis(), TimeUnit.MILLISECONDS)) {
+        throw new AssertionError("qemu still running after " + timeout.toSeconds() + "s; last output:\n" + console().substring(Math.max(0, console().length() - 3000)));
+      }
+      reader.join(5000);
+      return process.exitValue();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+
+  public boolean isRunning() {
+    return process.isAlive();
+  }
+
+  /** Time since the machine was started. */
+  public Duration uptime() {
+    return Duration.ofNanos(System.nanoTime() - startNanos);
+  }
+
+  public Path consoleLog() {
+    return consoleLog;
+  }
+
+  /** Sends one QMP command and returns the response line ("return" or "error"). */
+  public String qmp(String command) {
+    try (SocketChannel ch = SocketChannel.open(StandardProtocolFamily.UNIX)) {
+      ch.connect(UnixDomainSocketAddress.of(qmpSocket));
+      var in = new java.io.BufferedReader(new java.io.InputStreamReader(Channels.newInputStream(ch), StandardCharsets.UTF_8));
+      var out = Channels.newOutputStream(ch);
+      in.readLine(); // greeting
+      out.write("{\"execute\":\"qmp_capabilities\"}\n".getBytes(StandardCharsets.UTF_8));
+      readReply(in);
+      out.write((command + "\n").getBytes(StandardCharsets.UTF_8));
+      return readReply(in);
+    } catch (IOException e) {
+      throw new AssertionError("QMP " + command + " failed: " + e, e);
+    }
+  }
+
+  private static String readReply(java.io.BufferedReader in) throws IOException {
+    for (String line; (line = in.readLine()) != null; ) {
+      if (line.contains("\"return\"")) return line;
+      if (line.contains("\"error\"")) throw new IOException(line);
+    }
+    throw new IOException("QMP connection closed");
+  }
+
+  @Override
+  public void close() {
+    if (process.isAlive()) {
+      process.destroyForcibly();
+      try {
+        process.waitFor(30, TimeUnit.SECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    try {
+      console.close();
+      reader.join(5000);
+    } catch (IOException | InterruptedException ignored) {
+      // best effort
+    }
+    if (ownsWorkDir) {
+      try (var s = Files.walk(workDir)) {
+        s.sorted(Comparator.reverseOrder()).filter(p -> !p.equals(consoleLog)).forEach(p -> p.toFile().delete());
+      } catch (IOException ignored) {
+        // best effort
+      }
+    }
+  }
+
+  private static void sleep(long millis) {
+    try {
+      Thread.sleep(millis);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new AssertionError(e);
+    }
+  }
+}
