@@ -5,6 +5,7 @@ import dev.basalt.image.disk.DiskBuilder;
 import dev.basalt.image.disk.DiskConfig;
 import dev.basalt.image.disk.DiskResult;
 import dev.basalt.image.lint.Finding;
+import dev.basalt.image.node.NodeLayer;
 import dev.basalt.image.rootfs.MergedImage;
 import dev.basalt.oci.api.ImageSource;
 import dev.basalt.oci.transport.Transports;
@@ -53,7 +54,7 @@ final class DiskCommand implements Callable<Integer> {
     DiskImageFormat fmt = format != null ? parseFormat(format) : fromExtension(output);
     try (ImageSource s = Transports.openSource(RegistryFlags.parse(ref), flags.options(true))) {
       MergedImage image = MergedImage.resolve(s, flags.platform());
-      DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayers.standard());
+      DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayer.builder().build()::writeTo);
       if (size != null) b.size(parseSize(size, "--size"));
       if (rootSize != null) b.rootSize(parseSize(rootSize, "--root-size"));
       if (espSize != null) b.espSize(parseSize(espSize, "--esp-size"));
