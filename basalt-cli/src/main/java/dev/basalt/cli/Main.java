@@ -15,6 +15,7 @@ import picocli.CommandLine.Command;
       ExportCommand.class,
       ImageCommand.class,
       MkfsCommand.class,
+      DiskCommand.class,
       CacheCommand.class,
       StatusCommand.class,
       UpgradeCommand.class,

@@ -18,7 +18,7 @@ final class Cli {
     }
   }
 
-  static Run run(String... args) {
+  static synchronized Run run(String... args) {
     PrintStream oldOut = System.out;
     PrintStream oldErr = System.err;
     ByteArrayOutputStream out = new ByteArrayOutputStream();

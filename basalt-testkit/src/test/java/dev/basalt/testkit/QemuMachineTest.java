@@ -27,15 +27,22 @@ class QemuMachineTest {
       assertThat(vm.console()).doesNotContain("\u001b").doesNotContain("\r");
       assertThat(Files.readString(log)).contains("\u001b[");
 
+      // reset = power cycle: a new QEMU process, same console
+      vm.awaitConsole("Shell> ", Duration.ofSeconds(30)); // the prompt after the echo
       vm.reset();
+      vm.awaitConsole("UEFI Interactive Shell", Duration.ofSeconds(120));
       vm.awaitConsole("Shell> ", Duration.ofSeconds(120));
+      assertThat(vm.powerCycles()).isEqualTo(1);
+      vm.send("echo after-\"reset\"\r");
+      vm.awaitConsole("^after-reset$", Duration.ofSeconds(30));
 
       assertThatThrownBy(() -> vm.awaitConsole("never-printed", Duration.ofMillis(300)))
           .isInstanceOf(AssertionError.class).hasMessageContaining("timed out").hasMessageContaining("never-printed");
 
       vm.kill();
       assertThat(vm.isRunning()).isFalse();
-      assertThatThrownBy(() -> vm.awaitConsole("Shell> ", Duration.ofSeconds(5)))
+      assertThat(vm.powerCycles()).as("a kill is not a reboot").isEqualTo(1);
+      assertThatThrownBy(() -> vm.awaitConsole("not printed either", Duration.ofSeconds(5)))
           .isInstanceOf(AssertionError.class).hasMessageContaining("machine stopped");
     }
   }

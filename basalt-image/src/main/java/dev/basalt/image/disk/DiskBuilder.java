@@ -60,6 +60,11 @@ import java.util.stream.Stream;
  * slot of the same size. <b>Disk size</b> ({@link #size}): by default ESP + 2 slots + 2 verity
  * partitions + 1 GiB for var; at least {@value #MIN_VAR_MIB} MiB must remain for var.
  *
+ * <p>The entry carries {@code basalt.verity=<root hash>} for the node to check; dm-verity is not
+ * activated at boot yet (Debian's initramfs-tools has no veritysetup hook). The verity tree covers
+ * the EROFS bytes only (its data block count is in the hash superblock); the partition is sized
+ * for a tree over the whole slot, so a larger image fits later.
+ *
  * <p>Deterministic: every identifier (disk and partition GUIDs, FAT serial, EROFS UUID, verity
  * salt and UUID) derives from the seed, by default the image's manifest digest, so the same
  * image and options give the same bytes.

@@ -14,7 +14,7 @@ import java.util.Locale;
  *
  * @param output the disk file
  * @param format its container format
- * @param fileBytes bytes the file takes (allocated: sparse raw files and qcow2 store only data)
+ * @param fileBytes the file's length (a raw file is sparse: its holes take no space; qcow2 stores only data)
  * @param table the partition table (its size is the disk's virtual size)
  * @param rootFs the EROFS written into root-a
  * @param verity the hash tree in verity-a over root-a's EROFS (root hash, salt, data blocks)

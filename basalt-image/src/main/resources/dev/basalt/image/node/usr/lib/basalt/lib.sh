@@ -4,16 +4,17 @@
 # (e.g. \loader\entries\basalt-00000002-b+2-1.conf), LoaderDevicePartUUID the ESP.
 
 LOADER_GUID=4a67b082-0a4c-41cf-b6c7-440b29bb8c4f
-EFIVARS=/sys/firmware/efi/efivars
+EFIVARS=${BASALT_EFIVARS:-/sys/firmware/efi/efivars}  # overridable for tests
 ESP_MNT=/run/basalt/esp
 ESP=
 ESP_OURS=
 
 # efivar NAME: the UTF-16LE string value of a loader variable (4 attribute bytes first).
-# Entry paths and GUIDs are ASCII, so dropping the NUL bytes decodes them.
+# Entry paths and GUIDs are ASCII, so dropping the NUL bytes decodes them. efivarfs files
+# cannot seek, hence cat into tail.
 efivar() {
   [ -r "$EFIVARS/$1-$LOADER_GUID" ] || return 1
-  tail -c +5 "$EFIVARS/$1-$LOADER_GUID" | tr -d '\000'
+  cat "$EFIVARS/$1-$LOADER_GUID" | tail -c +5 | tr -d '\000'
 }
 
 # The booted entry relative to the ESP when it carries a boot counter, e.g.
@@ -21,14 +22,15 @@ efivar() {
 counted_entry() {
   e=$(efivar LoaderBootCountPath) || return 1
   [ -n "$e" ] || return 1
-  echo "$e" | tr '\\' / | sed 's|^/*||'
+  # printf, not echo: dash's echo would read "\l", "\e" and "\b" in the path as escapes
+  printf '%s\n' "$e" | tr '\\' / | sed 's|^/*||'
 }
 
 # tries_left FILE: N of a "+N[-M].conf" suffix; empty when the entry has no counter.
-tries_left() { echo "$1" | sed -n 's/.*+\([0-9][0-9]*\)\(-[0-9][0-9]*\)\{0,1\}\.conf$/\1/p'; }
+tries_left() { printf '%s\n' "$1" | sed -n 's/.*+\([0-9][0-9]*\)\(-[0-9][0-9]*\)\{0,1\}\.conf$/\1/p'; }
 
 # blessed_name FILE: the name without the counter.
-blessed_name() { echo "$1" | sed 's/+[0-9][0-9]*\(-[0-9][0-9]*\)\{0,1\}\.conf$/.conf/'; }
+blessed_name() { printf '%s\n' "$1" | sed 's/+[0-9][0-9]*\(-[0-9][0-9]*\)\{0,1\}\.conf$/.conf/'; }
 
 # The ESP device: the partition systemd-boot was loaded from, else the one labelled esp.
 esp_device() {
@@ -43,7 +45,9 @@ esp_device() {
 }
 
 # Sets ESP to a mount point of the ESP, mounting it privately when it is not mounted yet.
+# BASALT_ESP names a directory to use instead (tests).
 esp_mount() {
+  if [ -n "${BASALT_ESP:-}" ]; then ESP=$BASALT_ESP; return 0; fi
   dev=$(esp_device)
   [ -n "$dev" ] || { echo "cannot find the ESP (LoaderDevicePartUUID, PARTLABEL=esp)" >&2; return 1; }
   ESP=$(findmnt -n -o TARGET --source "$dev" 2>/dev/null | head -n 1)
