@@ -243,11 +243,16 @@ public final class QemuRunner {
     } catch (IOException | UnsupportedOperationException | SecurityException e) {
       return false;
     }
+    return probeBoots(qemu, "kvm", timeoutSeconds);
+  }
+
+  /** Whether QEMU with {@code accel} runs the probe sector to its exit within the timeout. */
+  static boolean probeBoots(String qemu, String accel, long timeoutSeconds) {
     Path img = null;
     try {
       img = Files.createTempFile("basalt-kvm-probe", ".img");
       Files.write(img, probeSector());
-      Process p = new ProcessBuilder(qemu, "-accel", "kvm", "-machine", "pc", "-nodefaults", "-no-user-config",
+      Process p = new ProcessBuilder(qemu, "-accel", accel, "-machine", "pc", "-nodefaults", "-no-user-config",
           "-display", "none", "-m", "32", "-device", "isa-debug-exit,iobase=0xf4,iosize=0x04",
           "-drive", "file=" + img + ",format=raw,if=ide")
           .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
