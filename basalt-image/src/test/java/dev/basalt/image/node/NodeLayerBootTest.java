@@ -136,6 +136,26 @@ class NodeLayerBootTest {
     String entries = vm.execOk("mount -o ro /dev/vda1 /mnt && ls /mnt/loader/entries; umount /mnt", CMD);
     assertThat(entries.lines().toList()).containsExactly("basalt-00000001-a.conf");
 
+    // user-mode networking: the guest reaches a server on the host's loopback at 10.0.2.2
+    var server = com.sun.net.httpserver.HttpServer.create(
+        new java.net.InetSocketAddress(java.net.InetAddress.getLoopbackAddress(), 0), 0);
+    server.createContext("/probe", x -> {
+      byte[] body = ("hello from the host " + marker).getBytes();
+      x.sendResponseHeaders(200, body.length);
+      try (var o = x.getResponseBody()) {
+        o.write(body);
+      }
+    });
+    server.start();
+    try {
+      String got = vm.execOk("dev=$(ls /sys/class/net | grep -v '^lo$' | head -n 1) && ip link set \"$dev\" up"
+          + " && ip addr add 10.0.2.15/24 dev \"$dev\" && bash -c 'exec 3<>/dev/tcp/10.0.2.2/" + server.getAddress().getPort()
+          + " && printf \"GET /probe HTTP/1.0\\r\\n\\r\\n\" >&3 && cat <&3'", CMD);
+      assertThat(got).contains("200", "hello from the host " + marker);
+    } finally {
+      server.stop(0);
+    }
+
     // systemd drives the i6300esb watchdog (our system.conf.d drop-in): a hung PID 1 resets
     String wd = vm.execOk("for w in /sys/class/watchdog/watchdog*; do echo \"$(cat $w/identity):$(cat $w/state)\"; done; "
         + "systemctl show -p RuntimeWatchdogUSec --value", CMD);
@@ -161,7 +181,7 @@ class NodeLayerBootTest {
     vm.awaitConsole("Reached target .*Multi-User System", BOOT);
     timings.put("boot 2: reset to multi-user.target", seconds(t0));
     vm.awaitConsole("required 90-test-fail: FAILED \\(exit 1", BOOT);
-    assertThat(vm.awaitConsole("etc edit: (\\S+)", CMD).group(1)).isEqualTo(marker);
+    assertThat(vm.awaitConsole("etc edit: (\\S+)\n", CMD).group(1)).isEqualTo(marker);
     vm.awaitConsole("basalt-health: boot is UNHEALTHY", CMD);
     vm.awaitConsole("rebooting to spend a try \\(1 left\\)", CMD);
     vm.awaitConsole("reboot: Restarting system", BOOT);
