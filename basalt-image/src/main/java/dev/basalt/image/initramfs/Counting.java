@@ -30,14 +30,8 @@ final class Counting {
       int n;
       try {
         n = in.read(buf, off + total, len - total);
-      } catch (InitramfsException e) {
-        throw e;
-      } catch (EOFException e) {
-        throw new InitramfsException(description + " is truncated (after " + (pos + total)
-            + " bytes): " + e.getMessage(), e);
       } catch (IOException e) {
-        throw new InitramfsException(description + " is corrupt (after " + (pos + total)
-            + " bytes): " + e.getMessage(), e);
+        throw failure(e, pos + total);
       }
       if (n < 0) break;
       total += n;
@@ -54,7 +48,7 @@ final class Counting {
       in.reset();
       return b;
     } catch (IOException e) {
-      throw new InitramfsException(description + " cannot be read at " + pos + ": " + e.getMessage(), e);
+      throw failure(e, pos);
     }
   }
 
@@ -71,8 +65,18 @@ final class Counting {
       in.reset();
       return total;
     } catch (IOException e) {
-      throw new InitramfsException(description + " cannot be read at " + pos + ": " + e.getMessage(), e);
+      throw failure(e, pos);
     }
+  }
+
+  /** Says whether the stream ended early or holds bad data, and after how many bytes. */
+  private InitramfsException failure(IOException e, long at) {
+    if (e instanceof InitramfsException ie) return ie;
+    String msg = String.valueOf(e.getMessage());
+    boolean truncated = e instanceof EOFException
+        || msg.toLowerCase(java.util.Locale.ROOT).matches("(?s).*(truncated|unexpected end).*");
+    return new InitramfsException(description + (truncated ? " is truncated" : " is corrupt") + " (after " + at
+        + " bytes): " + msg, e);
   }
 
   /** Skips zero bytes (padding between archives); returns false at the end of the stream. */

@@ -344,7 +344,7 @@ public final class Initramfs {
 
     private static long hex(byte[] header, int field, String fieldName, long at, String where)
         throws InitramfsException {
-      int off = 6 + (field - 1) * 8;
+      int off = 6 + field * 8; // field 0 is c_ino
       long v = 0;
       for (int i = off; i < off + 8; i++) {
         int d = Character.digit(header[i], 16);
