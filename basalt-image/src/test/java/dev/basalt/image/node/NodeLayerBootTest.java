@@ -2,10 +2,10 @@ package dev.basalt.image.node;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.basalt.image.testing.TestOs;
 import dev.basalt.testkit.QemuMachine;
 import dev.basalt.testkit.Tools;
 import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -49,20 +49,20 @@ class NodeLayerBootTest {
 
   @BeforeAll
   void makeDisk() throws IOException {
-    Path repo = repoRoot();
-    String fixture = Tools.run(List.of("bash", repo.resolve("fixtures/testos/build.sh").toString(), "--print-dir"), null, 1800)
-        .requireSuccess(List.of("fixtures/testos/build.sh")).stdout().strip();
+    Path repo = TestOs.script().getParent().getParent().getParent();
+    Path rootfs = TestOs.rootfs();
+    long epoch = Long.parseLong(TestOs.env().getOrDefault("SOURCE_DATE_EPOCH", "0"));
     work = Files.createDirectories(Path.of("target", "boot-test").toAbsolutePath());
     Path layer = work.resolve("layer");
     Tools.check("rm", "-rf", layer.toString());
     DirectoryTreeSink sink = new DirectoryTreeSink(layer);
-    NodeLayer.builder().mtime(1747699200L).build().writeTo(sink);
+    NodeLayer.builder().mtime(epoch).build().writeTo(sink);
     sink.finish();
 
     disk = work.resolve("disk.raw");
     long t0 = System.nanoTime();
     String out = Tools.check("bash", repo.resolve("fixtures/boot/mkdisk.sh").toString(), "--out", disk.toString(),
-        "--var-size", "64", Path.of(fixture, "rootfs").toString(), layer.toString());
+        "--var-size", "64", rootfs.toString(), layer.toString());
     timings.put("mkdisk.sh", seconds(t0));
     facts = new LinkedHashMap<>();
     out.lines().filter(l -> l.contains("=")).forEach(l -> facts.put(l.substring(0, l.indexOf('=')), l.substring(l.indexOf('=') + 1)));
@@ -201,12 +201,5 @@ class NodeLayerBootTest {
 
   private static String seconds(Duration d) {
     return String.format("%.1f s", d.toMillis() / 1000.0);
-  }
-
-  static Path repoRoot() {
-    for (Path p = Path.of("").toAbsolutePath(); p != null; p = p.getParent()) {
-      if (Files.isRegularFile(p.resolve("fixtures/testos/build.sh"))) return p;
-    }
-    throw new UncheckedIOException(new IOException("no fixtures/testos/build.sh above " + Path.of("").toAbsolutePath()));
   }
 }
