@@ -75,6 +75,8 @@ class NodeLayerBootTest {
   @AfterAll
   void tearDown() throws IOException {
     if (vm != null) vm.close();
+    // the disk is ~0.7 GB even sparse; the console logs and timings stay in target/boot-test
+    if (disk != null) Files.deleteIfExists(disk);
     StringBuilder sb = new StringBuilder();
     timings.forEach((k, v) -> sb.append(k).append(": ").append(v).append('\n'));
     Files.writeString(work.resolve("timings.txt"), sb);
