@@ -448,7 +448,8 @@ public final class QemuMachine implements AutoCloseable {
 
   /**
    * Waits until {@code regex} (MULTILINE) matches console output not consumed yet, consumes it
-   * up to the end of the match and returns the match.
+   * up to the end of the match and returns the match. The console is a stream that may end in
+   * the middle of a line: end a capture with {@code \n} (not {@code $}) so that it is complete.
    *
    * @throws AssertionError on timeout or when the machine stops, with the end of the console
    */

@@ -134,7 +134,11 @@ public final class NodeLayer {
       for (Path p : paths) {
         String rel = RUNTIME_DIR + "/" + runtime.relativize(p).toString().replace('\\', '/');
         if (Files.isSymbolicLink(p)) {
-          add.put(new TreeEntry.Symlink(rel, add.meta(0777), Files.readSymbolicLink(p).toString()), null, null);
+          Path target = Files.readSymbolicLink(p);
+          if (target.isAbsolute() || !p.getParent().resolve(target).normalize().startsWith(runtime)) {
+            throw new IOException("symlink leaves the runtime image: " + p + " -> " + target);
+          }
+          add.put(new TreeEntry.Symlink(rel, add.meta(0777), target.toString()), null, null);
         } else if (Files.isDirectory(p, LinkOption.NOFOLLOW_LINKS)) {
           add.put(new TreeEntry.Directory(rel, add.meta(0755)), null, null);
         } else if (Files.isRegularFile(p, LinkOption.NOFOLLOW_LINKS)) {

@@ -150,6 +150,10 @@ class NodeLayerTest {
     assertThatThrownBy(() -> NodeLayer.builder().runtime(tmp).build())
         .isInstanceOf(IOException.class).hasMessageContaining("not a Java runtime image").hasMessageContaining(tmp.toString());
     assertThatThrownBy(() -> NodeLayer.builder().mtime(-1)).hasMessageContaining("-1");
+    Path rt = fakeRuntime(tmp.resolve("rt"));
+    Files.createSymbolicLink(rt.resolve("lib/escape"), Path.of("/etc/passwd"));
+    assertThatThrownBy(() -> NodeLayer.builder().runtime(rt).build())
+        .isInstanceOf(IOException.class).hasMessageContaining("symlink leaves the runtime image").hasMessageContaining("lib/escape");
   }
 
   static Path fakeRuntime(Path rt) throws IOException {
