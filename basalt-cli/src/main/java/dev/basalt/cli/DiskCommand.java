@@ -46,6 +46,8 @@ final class DiskCommand implements Callable<Integer> {
   Path config;
   @Option(names = "--seed", description = "Seed of every identifier on the disk (default: the manifest digest).")
   String seed;
+  @Option(names = "--no-agent", description = "Leave the agent (jlinked Java runtime + jars, ~55 MB) out of the node layer.")
+  boolean noAgent;
   @Mixin RegistryFlags flags;
 
   @Override
@@ -54,7 +56,7 @@ final class DiskCommand implements Callable<Integer> {
     DiskImageFormat fmt = format != null ? parseFormat(format) : fromExtension(output);
     try (ImageSource s = Transports.openSource(RegistryFlags.parse(ref), flags.options(true))) {
       MergedImage image = MergedImage.resolve(s, flags.platform());
-      DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayer.builder().build()::writeTo);
+      DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayers.forThisInstallation(!noAgent)::writeTo);
       if (size != null) b.size(parseSize(size, "--size"));
       if (rootSize != null) b.rootSize(parseSize(rootSize, "--root-size"));
       if (espSize != null) b.espSize(parseSize(espSize, "--esp-size"));

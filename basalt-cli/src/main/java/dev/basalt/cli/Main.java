@@ -17,6 +17,7 @@ import picocli.CommandLine.Command;
       MkfsCommand.class,
       DiskCommand.class,
       CacheCommand.class,
+      RunCommand.class,
       StatusCommand.class,
       UpgradeCommand.class,
       SwitchCommand.class,

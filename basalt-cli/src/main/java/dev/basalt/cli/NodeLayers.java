@@ -1,0 +1,45 @@
+package dev.basalt.cli;
+
+import dev.basalt.image.node.AgentRuntime;
+import dev.basalt.image.node.NodeLayer;
+import java.io.File;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+
+/** The node layer this installation of Basalt adds to images: scripts and units, plus the agent when packaged. */
+final class NodeLayers {
+  private NodeLayers() {}
+
+  /**
+   * With {@code withAgent}, the layer carries a jlinked runtime and this CLI's own jars (the agent), which needs
+   * Basalt to run from jars (as {@code ./basalt} does); from class directories (an IDE, a test run) the agent is
+   * left out and the layer has the scripts and units only.
+   */
+  static NodeLayer forThisInstallation(boolean withAgent) throws IOException {
+    NodeLayer.Builder b = NodeLayer.builder().mtime(sourceDateEpoch());
+    if (!withAgent) return b.build();
+    List<Path> jars = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+      if (entry.isEmpty()) continue;
+      Path p = Path.of(entry);
+      if (!entry.endsWith(".jar") || !Files.isRegularFile(p)) return NodeLayer.builder().mtime(sourceDateEpoch()).build();
+      jars.add(p);
+    }
+    if (jars.isEmpty()) return b.build();
+    System.err.println("packaging the agent (jlinked runtime, cached after the first time)...");
+    return b.agentJars(jars).runtime(AgentRuntime.builder().build().build()).build();
+  }
+
+  static long sourceDateEpoch() {
+    String sde = System.getenv("SOURCE_DATE_EPOCH");
+    if (sde == null || sde.isBlank()) return 0;
+    try {
+      return Long.parseLong(sde.strip());
+    } catch (NumberFormatException e) {
+      throw new IllegalArgumentException("SOURCE_DATE_EPOCH must be whole seconds, got '" + sde + "'");
+    }
+  }
+}
