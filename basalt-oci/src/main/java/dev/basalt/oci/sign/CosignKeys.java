@@ -136,7 +136,20 @@ public final class CosignKeys {
       throw new SignException(what + ": not a valid EC public key (SubjectPublicKeyInfo): " + e.getMessage(), e);
     }
     requireP256(key, what);
+    // The JDK accepts any coordinates; a point off the curve is a corrupted or hostile key.
+    ECPoint w = ((ECPublicKey) key).getW();
+    boolean onCurve;
+    try {
+      onCurve = p256().getCurve().createPoint(w.getAffineX(), w.getAffineY()).isValid();
+    } catch (RuntimeException e) {
+      onCurve = false;
+    }
+    if (!onCurve) throw new SignException(what + ": not a valid EC public key: the point is not on the P-256 curve");
     return key;
+  }
+
+  private static X9ECParameters p256() {
+    return ECNamedCurveTable.getByOID(new org.bouncycastle.asn1.ASN1ObjectIdentifier(P256_OID));
   }
 
   /** {@code cosign.pub} content. */
@@ -147,8 +160,7 @@ public final class CosignKeys {
   /** The public half of a P-256 private key (d·G). */
   public static PublicKey publicKey(PrivateKey key) {
     ECPrivateKey ec = requireP256(key);
-    X9ECParameters curve = ECNamedCurveTable.getByOID(new org.bouncycastle.asn1.ASN1ObjectIdentifier(P256_OID));
-    org.bouncycastle.math.ec.ECPoint q = curve.getG().multiply(ec.getS()).normalize();
+    org.bouncycastle.math.ec.ECPoint q = p256().getG().multiply(ec.getS()).normalize();
     ECPoint w = new ECPoint(q.getAffineXCoord().toBigInteger(), q.getAffineYCoord().toBigInteger());
     try {
       return KeyFactory.getInstance("EC").generatePublic(new ECPublicKeySpec(w, ec.getParams()));
