@@ -9,7 +9,9 @@ import dev.basalt.oci.api.RawManifest;
 import dev.basalt.oci.ref.DockerReference;
 import dev.basalt.oci.registry.CredentialStore;
 import dev.basalt.oci.registry.RegistryClient;
+import dev.basalt.oci.testing.TinyImages;
 import dev.basalt.testkit.LocalRegistry;
+import dev.basalt.testkit.Tools;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -77,6 +79,26 @@ class ImageSigningTest {
     assertThat(referrer.at("/subject/digest").stringValue()).isEqualTo(m.digest().toString());
     assertThat(referrer.at("/annotations/dev.sigstore.bundle.content").stringValue()).isEqualTo("dsse-envelope");
     assertThat(referrer.at("/layers/0/mediaType").stringValue()).isEqualTo(SigstoreBundle.MEDIA_TYPE);
+  }
+
+  @Test
+  void opensslVerifiesTheStoredSignatureOverTheStoredPayload() throws Exception {
+    RawManifest m = TinyImages.push(client, "sign/openssl", "v1", "openssl");
+    ImageSigning.sign(client, ref("sign/openssl:v1"), KEY.getPrivate(), true, false);
+    CosignSignature sig = new RegistrySignatures(client, "sign/openssl").simpleSignatures(m.digest()).getFirst();
+    Path dir = Files.createTempDirectory("openssl-sig");
+    try {
+      Files.write(dir.resolve("payload.json"), sig.payload());
+      Files.write(dir.resolve("sig.der"), java.util.Base64.getDecoder().decode(sig.signature()));
+      Files.writeString(dir.resolve("cosign.pub"), CosignKeys.publicKeyPem(KEY.getPublic()));
+      assertThat(Tools.check("openssl", "dgst", "-sha256", "-verify", dir.resolve("cosign.pub").toString(),
+          "-signature", dir.resolve("sig.der").toString(), dir.resolve("payload.json").toString()))
+          .isEqualTo("Verified OK\n");
+      assertThat(new String(sig.payload(), StandardCharsets.UTF_8)).contains("\"docker-manifest-digest\":\""
+          + m.digest() + "\"");
+    } finally {
+      dev.basalt.oci.testing.TestImages.deleteTree(dir);
+    }
   }
 
   @Test

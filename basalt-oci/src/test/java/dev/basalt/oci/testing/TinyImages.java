@@ -1,4 +1,4 @@
-package dev.basalt.oci.sign;
+package dev.basalt.oci.testing;
 
 import dev.basalt.oci.api.Descriptor;
 import dev.basalt.oci.api.Digest;
@@ -10,12 +10,12 @@ import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 
 /** Minimal valid images (one empty-tar layer, a config that differs by {@code label}) pushed with our client. */
-final class TinyImages {
+public final class TinyImages {
   private TinyImages() {}
 
-  static final byte[] EMPTY_TAR = new byte[1024];
+  public static final byte[] EMPTY_TAR = new byte[1024];
 
-  static RawManifest push(RegistryClient client, String repository, String tag, String label) throws IOException {
+  public static RawManifest push(RegistryClient client, String repository, String tag, String label) throws IOException {
     Digest layer = Digest.sha256(EMPTY_TAR);
     byte[] config = ("{\"architecture\":\"amd64\",\"os\":\"linux\",\"config\":{\"Labels\":{\"t\":\"" + label + "\"}},"
         + "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":[\"" + layer + "\"]}}").getBytes(StandardCharsets.UTF_8);
