@@ -31,7 +31,10 @@ public interface SignaturePolicy {
    */
   static SignaturePolicy requireSignature(List<PublicKey> keys) {
     PolicyRequirement r = new PolicyRequirement.SigstoreSigned(keys, new SignedIdentity.MatchRepository());
-    return (image, manifest, signatures) -> r.evaluate(image, manifest, signatures);
+    return (image, manifest, signatures) -> {
+      PolicyDecision d = r.evaluate(image, manifest, signatures);
+      return d.accepted() ? d : PolicyDecision.reject(image + ": " + d.reason());
+    };
   }
 
   /** Accepts everything (no policy configured). */
