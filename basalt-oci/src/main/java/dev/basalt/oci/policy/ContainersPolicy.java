@@ -208,25 +208,36 @@ public final class ContainersPolicy implements SignaturePolicy {
       if (src.equals("fulcio") || src.equals("pki")) {
         return new PolicyRequirement.Unsupported("sigstoreSigned with " + src + " (certificate-based) at " + where);
       }
+      List<PublicKey> keys = keys(n, src, where);
+      List<PublicKey> rekor = new ArrayList<>();
+      List<String> rekorSources = new ArrayList<>();
       for (String k : List.of("rekorPublicKeyPath", "rekorPublicKeyPaths", "rekorPublicKeyData", "rekorPublicKeyDatas")) {
-        if (n.has(k)) {
-          return new PolicyRequirement.Unsupported("sigstoreSigned with " + k + " (Rekor transparency log) at " + where);
-        }
+        if (n.has(k)) rekorSources.add(k);
       }
+      if (rekorSources.size() > 1) {
+        throw fail(where, "sigstoreSigned takes at most one of rekorPublicKeyPath, rekorPublicKeyPaths, "
+            + "rekorPublicKeyData, rekorPublicKeyDatas, got " + String.join(", ", rekorSources));
+      }
+      if (!rekorSources.isEmpty()) rekor = keys(n, rekorSources.getFirst(), where);
+      return new PolicyRequirement.SigstoreSigned(keys, rekor, identity);
+    }
+
+    /** Keys from a {@code ...Path}, {@code ...Paths}, {@code ...Data} or {@code ...Datas} field. */
+    List<PublicKey> keys(JsonNode n, String field, String where) throws PolicyException {
       List<PublicKey> keys = new ArrayList<>();
-      JsonNode v = n.get(src);
-      switch (src) {
-        case "keyPath" -> keys.add(keyFile(text(v, where + ".keyPath"), where + ".keyPath"));
-        case "keyData" -> keys.add(keyData(text(v, where + ".keyData"), where + ".keyData"));
-        default -> {
-          if (!v.isArray() || v.isEmpty()) throw fail(where + "." + src, "is not a non-empty list of strings");
-          for (int i = 0; i < v.size(); i++) {
-            String w = where + "." + src + "[" + i + "]";
-            keys.add(src.equals("keyPaths") ? keyFile(text(v.get(i), w), w) : keyData(text(v.get(i), w), w));
-          }
+      JsonNode v = n.get(field);
+      boolean path = field.endsWith("Path") || field.endsWith("Paths");
+      if (field.endsWith("s")) {
+        if (!v.isArray() || v.isEmpty()) throw fail(where + "." + field, "is not a non-empty list of strings");
+        for (int i = 0; i < v.size(); i++) {
+          String w = where + "." + field + "[" + i + "]";
+          keys.add(path ? keyFile(text(v.get(i), w), w) : keyData(text(v.get(i), w), w));
         }
+      } else {
+        String w = where + "." + field;
+        keys.add(path ? keyFile(text(v, w), w) : keyData(text(v, w), w));
       }
-      return new PolicyRequirement.SigstoreSigned(keys, identity);
+      return keys;
     }
 
     SignedIdentity identity(JsonNode n, String where) throws PolicyException {

@@ -34,26 +34,33 @@ public sealed interface PolicyRequirement {
   /**
    * {@code sigstoreSigned} with public keys: at least one simple-signing signature (the {@code .sig} tag; as in
    * containers/image, Sigstore bundles do not count since they carry no identity) must verify with one of the keys,
-   * be bound to the manifest digest and satisfy {@code identity}.
+   * be bound to the manifest digest and satisfy {@code identity}; with {@code rekorKeys}, it must also carry a Rekor
+   * SET from one of those logs.
    */
-  record SigstoreSigned(List<PublicKey> keys, SignedIdentity identity) implements PolicyRequirement {
+  record SigstoreSigned(List<PublicKey> keys, List<PublicKey> rekorKeys, SignedIdentity identity)
+      implements PolicyRequirement {
     public SigstoreSigned {
       keys = List.copyOf(keys);
+      rekorKeys = List.copyOf(rekorKeys);
       if (keys.isEmpty()) throw new IllegalArgumentException("sigstoreSigned needs at least one key");
       Objects.requireNonNull(identity, "identity");
+    }
+
+    public SigstoreSigned(List<PublicKey> keys, SignedIdentity identity) {
+      this(keys, List.of(), identity);
     }
 
     @Override
     public PolicyDecision evaluate(ImageReference image, RawManifest manifest, SignatureLookup signatures)
         throws IOException {
-      Verification v = new CosignVerifier(keys).verify(manifest, signatures, identity.bind(image), false);
+      Verification v = new CosignVerifier(keys, rekorKeys).verify(manifest, signatures, identity.bind(image), false);
       if (!v.verified()) return PolicyDecision.reject("a sigstore signature is required: " + v.reason());
       SignatureCheck c = v.valid().getFirst();
       return PolicyDecision.accept("signature " + c.origin() + " by a trusted key for " + c.identity());
     }
   }
 
-  /** A requirement basalt cannot check (GPG {@code signedBy}, Fulcio, Rekor, ...): it always rejects, saying so. */
+  /** A requirement basalt cannot check (GPG {@code signedBy}, Fulcio certificates, ...): it always rejects, saying so. */
   record Unsupported(String description) implements PolicyRequirement {
     @Override
     public PolicyDecision evaluate(ImageReference image, RawManifest manifest, SignatureLookup signatures) {

@@ -16,13 +16,23 @@ import java.util.List;
  */
 public final class CosignVerifier {
   private final List<PublicKey> keys;
+  private final List<PublicKey> rekorKeys;
 
   public CosignVerifier(List<PublicKey> keys) {
+    this(keys, List.of());
+  }
+
+  /**
+   * @param rekorKeys when not empty, every simple signature must also carry a Rekor SET signed by one of these
+   *     transparency-log keys ({@link RekorSet})
+   */
+  public CosignVerifier(List<PublicKey> keys, List<PublicKey> rekorKeys) {
     if (keys.isEmpty()) throw new IllegalArgumentException("at least one trusted public key is needed");
     for (PublicKey k : keys) {
       if (!CosignKeys.isP256(k)) throw new IllegalArgumentException("only ECDSA P-256 keys are supported");
     }
     this.keys = List.copyOf(keys);
+    this.rekorKeys = List.copyOf(rekorKeys);
   }
 
   /** Checks one simple-signing layer against the manifest bytes. */
@@ -44,8 +54,11 @@ public final class CosignVerifier {
       return new SignatureCheck(sig.origin(), kind, false, "signature annotation is not base64", null);
     }
     byte[] payload = sig.payload();
-    if (Ecdsa.verifier(keys, payload, der) == null) {
-      return new SignatureCheck(sig.origin(), kind, false, "not signed by any trusted key", null);
+    PublicKey signer = Ecdsa.verifier(keys, payload, der);
+    if (signer == null) return new SignatureCheck(sig.origin(), kind, false, "not signed by any trusted key", null);
+    if (!rekorKeys.isEmpty()) {
+      String rekor = RekorSet.problem(sig, signer, rekorKeys);
+      if (rekor != null) return new SignatureCheck(sig.origin(), kind, false, rekor, null);
     }
     SimpleSigningPayload p;
     try {

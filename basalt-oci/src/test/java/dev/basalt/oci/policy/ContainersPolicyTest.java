@@ -183,15 +183,42 @@ class ContainersPolicyTest {
   void unsupportedRequirementsRejectSayingSo() throws Exception {
     ContainersPolicy p = policy("""
         {"default":[{"type":"signedBy","keyType":"GPGKeys","keyPath":"/k.gpg"}],"transports":{"docker":{
-          "reg.io":[{"type":"sigstoreSigned","fulcio":{"caPath":"/ca.pem"},"signedIdentity":{"type":"matchRepository"}}],
-          "rekor.io":[{"type":"sigstoreSigned","keyPath":"KEY1","rekorPublicKeyPath":"/rekor.pub"}]}}}""");
+          "reg.io":[{"type":"sigstoreSigned","fulcio":{"caPath":"/ca.pem"},"signedIdentity":{"type":"matchRepository"}}]}}}""");
     assertThat(p.check(ref("docker://quay.io/a:1"), manifest, signed).reason()).isEqualTo("docker://quay.io/a:1 is "
         + "rejected by policy.json default: requirement signedBy (GPG simple signing) at default[0] is not supported by "
         + "basalt, so the image cannot be accepted");
     assertThat(p.check(ref("docker://reg.io/a:1"), manifest, signed).reason())
         .contains("sigstoreSigned with fulcio (certificate-based)");
-    assertThat(p.check(ref("docker://rekor.io/a:1"), manifest, signed).reason())
-        .contains("sigstoreSigned with rekorPublicKeyPath (Rekor transparency log)");
+  }
+
+  @Test
+  void rekorPublicKeyRequiresALoggedSignature() throws Exception {
+    String rekor = fixtures.resolve("simple-signing/rekor.pub").toString();
+    ContainersPolicy p = policy("""
+        {"default":[{"type":"sigstoreSigned","keyPaths":["KEY1","KEY2"],"rekorPublicKeyPath":"REKOR",
+                     "signedIdentity":{"type":"matchRepository"}}]}""".replace("REKOR", rekor));
+    // the fixture signatures of dir-img-cosign-valid were never logged
+    PolicyDecision d = p.check(ref("docker://" + REPO + ":v1"), manifest, signed);
+    assertThat(d.accepted()).isFalse();
+    assertThat(d.reason()).contains("signature-1 (simple-signing): invalid: no Rekor bundle "
+        + "(dev.sigstore.cosign/bundle annotation)");
+    // the key-rekor-valid one was
+    Path dir = fixtures.resolve("simple-signing/dir-img-cosign-key-rekor-valid");
+    RawManifest logged = RawManifest.of(Files.readAllBytes(dir.resolve("manifest.json")), MediaTypes.DOCKER_MANIFEST);
+    CosignSignature sig = CosignSignature.fromSigstoreJson(Files.readAllBytes(dir.resolve("signature-1")), "rekor-sig");
+    SignatureLookup lookup = new SignatureLookup() {
+      @Override
+      public List<CosignSignature> simpleSignatures(Digest m) {
+        return List.of(sig);
+      }
+
+      @Override
+      public List<AttachedBundle> bundles(Digest m) {
+        return List.of();
+      }
+    };
+    PolicyDecision ok = p.check(ref("docker://192.168.64.2:5000/cosign-signed/key-1:v1"), logged, lookup);
+    assertThat(ok.accepted()).as(ok.reason()).isTrue();
   }
 
   @Test

@@ -160,6 +160,33 @@ class CosignVerifierTest {
   }
 
   @Test
+  void rekorSetOfTheFixtureVerifiesWithTheLogKeyAndNothingElse() {
+    PublicKey rekor = CosignFixtures.publicKey(SS + "rekor.pub");
+    CosignSignature sig = CosignFixtures.signature(SS + "dir-img-cosign-key-rekor-valid/signature-1");
+    byte[] manifest = CosignFixtures.bytes(SS + "dir-img-cosign-key-rekor-valid/manifest.json");
+    assertThat(new CosignVerifier(List.of(KEY2), List.of(rekor)).check(sig, manifest, IdentityCheck.any()).valid())
+        .isTrue();
+    assertThat(new CosignVerifier(List.of(KEY2), List.of(KEY1)).check(sig, manifest, IdentityCheck.any()).reason())
+        .isEqualTo("Rekor SET is not signed by a trusted Rekor key");
+    // the SET covers the log metadata: another integratedTime breaks it
+    String bundle = new String(CosignFixtures.bytes(SS + "dir-img-cosign-key-rekor-valid/rekor-bundle.json"),
+        StandardCharsets.UTF_8);
+    assertThat(bundle).contains("\"integratedTime\":1674251859");
+    var moved = new java.util.HashMap<>(sig.annotations());
+    moved.put(CosignSignature.REKOR_BUNDLE_ANNOTATION, bundle.replace("1674251859", "1674251860"));
+    var tampered = new CosignSignature(sig.mediaType(), sig.payload(), moved, "tampered SET");
+    assertThat(new CosignVerifier(List.of(KEY2), List.of(rekor)).check(tampered, manifest, IdentityCheck.any())
+        .reason()).isEqualTo("Rekor SET is not signed by a trusted Rekor key");
+    // a valid SET moved onto another logged-looking signature records another signature
+    CosignSignature unlogged = CosignFixtures.signature(SS + "dir-img-cosign-valid/signature-1");
+    var withSet = new java.util.HashMap<>(unlogged.annotations());
+    withSet.put(CosignSignature.REKOR_BUNDLE_ANNOTATION, bundle);
+    assertThat(new CosignVerifier(List.of(KEY1), List.of(rekor)).check(new CosignSignature(unlogged.mediaType(),
+        unlogged.payload(), withSet, "borrowed SET"), VALID_MANIFEST, IdentityCheck.any()).reason())
+        .startsWith("Rekor entry is for another payload");
+  }
+
+  @Test
   void malformedPayloadsAndWrappersAreNamed() {
     assertThatThrownBy(() -> SimpleSigningPayload.parse("{\"critical\":{\"type\":\"x\"}}".getBytes(), "p"))
         .hasMessage("p: critical.type is 'x', not 'cosign container image signature'");
