@@ -118,6 +118,23 @@ class ImageSigningTest {
   }
 
   @Test
+  void multiArchTagSignsTheIndexItPointsAt() throws Exception {
+    RawManifest child = TinyImages.push(client, "sign/multi", "amd64", "multi-amd64");
+    String index = "{\"schemaVersion\":2,\"mediaType\":\"" + dev.basalt.oci.api.MediaTypes.OCI_INDEX
+        + "\",\"manifests\":[{\"mediaType\":\"" + child.mediaType() + "\",\"digest\":\"" + child.digest()
+        + "\",\"size\":" + child.size() + ",\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\"}}]}";
+    RawManifest idx = RawManifest.of(index.getBytes(StandardCharsets.UTF_8), dev.basalt.oci.api.MediaTypes.OCI_INDEX);
+    client.pushManifest("sign/multi", "v1", idx);
+    assertThat(ImageSigning.sign(client, ref("sign/multi:v1"), KEY.getPrivate(), true, true).manifest())
+        .isEqualTo(idx.digest());
+    Verification v = verify("sign/multi:v1", KEY);
+    assertThat(v.verified()).as(v.reason()).isTrue();
+    assertThat(v.manifest()).isEqualTo(idx.digest());
+    // the platform manifest itself is not signed: signatures cover the top level, as with cosign
+    assertThat(verify("sign/multi@" + child.digest(), KEY).verified()).isFalse();
+  }
+
+  @Test
   void unsignedImageIsRefused() throws Exception {
     RawManifest m = TinyImages.push(client, "sign/unsigned", "v1", "unsigned");
     Verification v = verify("sign/unsigned:v1", KEY);
