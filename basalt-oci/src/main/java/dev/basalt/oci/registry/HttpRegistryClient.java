@@ -257,6 +257,26 @@ final class HttpRegistryClient implements RegistryClient {
   }
 
   @Override
+  public Optional<RawManifest> referrers(String repository, Digest subject, String artifactType) throws IOException {
+    String url = base() + "/v2/" + repository + "/referrers/" + subject
+        + (artifactType == null ? "" : "?artifactType=" + enc(artifactType));
+    try (Response r = exchange("GET", url, Map.of("Accept", MediaTypes.OCI_INDEX), null, pull(repository), true)) {
+      if (r.status == 404) return Optional.empty();
+      r.expect(200, "listing referrers of " + subject + " in " + registry + "/" + repository);
+      byte[] bytes = r.body.readNBytes(maxManifestSize + 1);
+      if (bytes.length > maxManifestSize) {
+        throw new ImageException("referrers index of " + subject + " at " + url + " is over the " + maxManifestSize
+            + "-byte limit");
+      }
+      String type = r.headers.firstValue("Content-Type").map(HttpRegistryClient::bareType).orElse("");
+      if (!type.equals(MediaTypes.OCI_INDEX)) {
+        throw new ImageException("referrers of " + subject + " at " + url + " came as '" + type + "', not an OCI index");
+      }
+      return Optional.of(RawManifest.of(bytes, MediaTypes.OCI_INDEX));
+    }
+  }
+
+  @Override
   public List<String> listTags(String repository) throws IOException {
     List<String> tags = new ArrayList<>();
     String url = base() + "/v2/" + repository + "/tags/list?n=1000";

@@ -6,6 +6,7 @@ import dev.basalt.oci.api.RawManifest;
 import java.io.IOException;
 import java.io.InputStream;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * The Distribution API of one registry. Manifests travel as raw bytes (never re-serialized). Errors are
@@ -58,6 +59,17 @@ public interface RegistryClient extends AutoCloseable {
    * @return the digest the registry reports (checked against the bytes)
    */
   Digest pushManifest(String repository, String reference, RawManifest manifest) throws IOException;
+
+  /**
+   * The OCI 1.1 referrers of {@code subject} ({@code GET /v2/<name>/referrers/<digest>}), as an OCI index, optionally
+   * filtered by {@code artifactType} (the caller filters again: registries may ignore the filter).
+   *
+   * @return empty when the registry does not implement the referrers API (404); callers then use the
+   *     {@code sha256-<hex>} tag-schema fallback
+   */
+  default Optional<RawManifest> referrers(String repository, Digest subject, String artifactType) throws IOException {
+    return Optional.empty();
+  }
 
   /** All tags of a repository (following pagination). */
   List<String> listTags(String repository) throws IOException;
