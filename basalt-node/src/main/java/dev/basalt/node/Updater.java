@@ -139,7 +139,9 @@ public final class Updater {
     d = phase(d, UpdatePhase.RESOLVING, ref);
     try (ImageSource src = Transports.openSource(parsed, transport())) {
       RawManifest manifest = src.resolve(platform);
-      policy.check(ref, manifest, src);
+      // before anything is downloaded or written: a refusal leaves slots, entries and deployments as they are
+      SignaturePolicy.Approval approval = policy.check(ref, src.rootManifest(), src);
+      listener.info("signature policy: " + approval.reason());
       String digest = manifest.digest().toString();
       listener.info(ref + " is " + digest);
       if (d.failedDigests().contains(digest) && !force) {
@@ -206,6 +208,12 @@ public final class Updater {
           ch.force(true);
         }
         listener.progress("verity", res.rootFs().imageBytes(), res.rootFs().imageBytes());
+        // the signature covers what boots: the slot must be the one the signer built (no entry points at it yet)
+        if (!approval.signedRootHashes().isEmpty() && !approval.signedRootHashes().contains(verity.rootHash())) {
+          throw new NodeException("slot " + target.id() + " built from " + ref + " (" + digest + ") has verity root hash "
+              + verity.rootHash() + ", but its signature vouches for " + String.join(" or ",
+              new java.util.TreeSet<>(approval.signedRootHashes())) + "; not committing a boot entry for it");
+        }
         d = phase(d, UpdatePhase.INSTALLING_BOOT_FILES, "basalt/" + target.id());
         entries.installBootFiles(target, res.kernel(), res.initrd(), listener::progress);
 
