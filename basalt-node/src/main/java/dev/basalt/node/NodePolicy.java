@@ -66,6 +66,25 @@ public final class NodePolicy {
     return all.size() == 1 ? all.getFirst() : allOf(all);
   }
 
+  /**
+   * The node's update hook: {@link #load} wired to the image's registry, or
+   * {@link SignaturePolicy#ACCEPT_ANY} when {@code etcBasalt} has no policy and signatures are not enforced.
+   */
+  public static SignaturePolicy forNode(Path etcBasalt, boolean enforceSignatures, boolean tlsVerify,
+      Credentials credentials) throws IOException {
+    if (!enforceSignatures && !Files.exists(etcBasalt.resolve("policy.json"))) return SignaturePolicy.ACCEPT_ANY;
+    return SignaturePolicy.enforcing(load(etcBasalt, enforceSignatures), tlsVerify, credentials);
+  }
+
+  /**
+   * Decides on {@code root}, the top-level manifest {@code ref} resolved to, with the signatures stored next to it in
+   * its registry (none for local layouts and archives).
+   */
+  public static PolicyDecision decide(dev.basalt.oci.policy.SignaturePolicy policy, ImageReference ref, RawManifest root,
+      boolean tlsVerify, Credentials credentials) throws IOException {
+    return PolicyAdapter.decide(policy, ref, root, tlsVerify, credentials);
+  }
+
   /** Every policy must accept; the root hashes their signatures claim are pooled. */
   static dev.basalt.oci.policy.SignaturePolicy allOf(List<dev.basalt.oci.policy.SignaturePolicy> policies) {
     List<dev.basalt.oci.policy.SignaturePolicy> ps = List.copyOf(policies);
