@@ -48,7 +48,8 @@ import java.util.stream.Stream;
  * here before (unless forced) → fetch missing layers into the blob cache ({@code <state>/cache},
  * digest-verified, resumable) → <i>from here the inactive slot is given up: its entries and
  * record are removed first</i> → merge the layers (+ node layer when missing) into the EROFS of the
- * inactive root partition → fsync → verity tree into its verity partition → fsync → kernel and
+ * inactive root partition → fsync → verity tree into its verity partition → fsync → its root hash
+ * must be one the accepting signatures vouch for (when they carry one) → kernel and
  * initramfs to {@code basalt/<slot>/} on the ESP → {@code deployment.json} → the counted entry
  * {@code basalt-<serial>-<slot>+3.conf}, written last: the commit point → state.
  *
