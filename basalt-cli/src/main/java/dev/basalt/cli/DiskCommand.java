@@ -9,7 +9,20 @@ import dev.basalt.image.node.NodeLayer;
 import dev.basalt.image.rootfs.MergedImage;
 import dev.basalt.oci.api.ImageSource;
 import dev.basalt.oci.transport.Transports;
+import dev.basalt.node.NodePolicy;
+import dev.basalt.oci.api.ImageException;
+import dev.basalt.oci.policy.PolicyDecision;
+import dev.basalt.oci.policy.SignaturePolicy;
+import dev.basalt.oci.ref.ImageReference;
+import dev.basalt.oci.registry.Credentials;
+import java.io.IOException;
+import java.nio.file.Files;
 import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Set;
+import java.util.TreeSet;
+import java.util.function.UnaryOperator;
 import java.util.Locale;
 import java.util.concurrent.Callable;
 import java.util.regex.Matcher;
@@ -48,13 +61,37 @@ final class DiskCommand implements Callable<Integer> {
   String seed;
   @Option(names = "--no-agent", description = "Leave the agent (jlinked Java runtime + jars, ~55 MB) out of the node layer.")
   boolean noAgent;
+  @Option(names = "--policy", paramLabel = "FILE",
+      description = "containers-policy.json the image must satisfy, checked before anything is written (default: $BASALT_POLICY when set; /etc/containers/policy.json is never read).")
+  Path policy;
+  @Option(names = "--verify", paramLabel = "PUB",
+      description = "Require a simple-signing signature by this cosign public key for the image's repository (repeatable).")
+  List<Path> verifyKeys = List.of();
   @Mixin RegistryFlags flags;
+
+  /** Where {@code $BASALT_POLICY} is read from (tests replace it). */
+  static UnaryOperator<String> env = System::getenv;
 
   @Override
   public Integer call() throws Exception {
     DiskConfig cfg = config != null ? DiskConfig.parse(config) : DiskConfig.EMPTY;
     DiskImageFormat fmt = format != null ? parseFormat(format) : fromExtension(output);
-    try (ImageSource s = Transports.openSource(RegistryFlags.parse(ref), flags.options(true))) {
+    List<SignaturePolicy> policies = new ArrayList<>();
+    Path policyFile = policy != null ? policy : env.apply("BASALT_POLICY") != null && !env.apply("BASALT_POLICY").isEmpty()
+        ? Path.of(env.apply("BASALT_POLICY")) : null;
+    if (policyFile != null) policies.add(SignaturePolicy.load(policyFile));
+    if (!verifyKeys.isEmpty()) policies.add(SignaturePolicy.requireSignature(SigningSupport.publicKeys(verifyKeys)));
+    ImageReference imageRef = RegistryFlags.parse(ref);
+    try (ImageSource s = Transports.openSource(imageRef, flags.options(true))) {
+      // the source caches its root manifest: the bytes checked are the bytes built from
+      Set<String> signedRootHashes = new TreeSet<>();
+      for (SignaturePolicy p : policies) {
+        PolicyDecision d = NodePolicy.decide(p, imageRef, s.rootManifest(), flags.tlsVerify,
+            flags.creds != null ? Credentials.parse(flags.creds) : null);
+        if (!d.accepted()) throw new ImageException("signature policy refuses " + ref + ": " + d.reason());
+        System.err.println("signature policy: " + d.reason());
+        signedRootHashes.addAll(d.signedRootHashes());
+      }
       MergedImage image = MergedImage.resolve(s, flags.platform());
       DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayers.forThisInstallation(!noAgent)::writeTo);
       if (size != null) b.size(parseSize(size, "--size"));
@@ -63,6 +100,7 @@ final class DiskCommand implements Callable<Integer> {
       if (seed != null) b.seed(seed);
       long t0 = System.nanoTime();
       DiskResult r = b.build();
+      if (!signedRootHashes.isEmpty()) checkRootHash(r, signedRootHashes, cfg);
       double secs = (System.nanoTime() - t0) / 1e9;
       for (Finding f : r.lint().warnings()) {
         System.err.println("warning: [" + f.check().id() + "] " + (f.path() == null ? "" : f.path() + ": ") + f.problem());
@@ -71,6 +109,25 @@ final class DiskCommand implements Callable<Integer> {
       System.err.printf(Locale.ROOT, "built in %.1f s%s%n", secs, r.nodeLayerAdded() ? " (node layer added)" : "");
     }
     return 0;
+  }
+
+  /**
+   * root-a of a disk without --config and --seed is the slot a node builds from the image: its root hash must be one
+   * the signatures vouch for, else the disk is removed. With either, root-a differs by design and is not comparable.
+   */
+  private void checkRootHash(DiskResult r, Set<String> signed, DiskConfig cfg) throws IOException {
+    if (config != null || seed != null) {
+      System.err.println("note: the signed root hash is not compared: --config/--seed change root-a");
+      return;
+    }
+    String actual = r.verity().rootHash();
+    if (signed.contains(actual)) {
+      System.err.println("root-a verity root hash " + actual + " matches the signed one");
+      return;
+    }
+    Files.deleteIfExists(output);
+    throw new ImageException("root-a built from " + ref + " has verity root hash " + actual + ", but its signature "
+        + "vouches for " + String.join(" or ", signed) + "; removed " + output);
   }
 
   static DiskImageFormat parseFormat(String f) {

@@ -1,10 +1,12 @@
 package dev.basalt.cli;
 
 import dev.basalt.node.Node;
+import dev.basalt.node.NodePolicy;
 import dev.basalt.node.UpdateResult;
 import dev.basalt.node.Updater;
 import dev.basalt.oci.registry.Credentials;
 import java.io.IOException;
+import java.nio.file.Path;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
@@ -13,12 +15,18 @@ final class UpdateFlags {
   @Option(names = "--apply", description = "Reboot into the new deployment once it is staged.") boolean apply;
   @Option(names = "--download-only", description = "Only fetch the missing layers into the cache; touch no slot.") boolean downloadOnly;
   @Option(names = "--force", description = "Stage even a digest that failed to boot here before, or one already booted/staged.") boolean force;
+  @Option(names = "--enforce-signatures",
+      description = "Require a signature by one of the keys in /etc/basalt/keys/*.pub (besides /etc/basalt/policy.json, which applies whenever present).")
+  boolean enforceSignatures;
   @Mixin RegistryFlags registry;
 
   Updater updater(Node node, NodeFlags flags) throws IOException {
     Updater.Builder b = Updater.builder(node).platform(registry.platform()).tlsVerify(registry.tlsVerify)
         .force(force).listener(flags.listener());
-    if (registry.creds != null) b.credentials(Credentials.parse(registry.creds));
+    Credentials creds = registry.creds != null ? Credentials.parse(registry.creds) : null;
+    if (creds != null) b.credentials(creds);
+    Path root = flags.sysroot != null ? flags.sysroot : Path.of("/");
+    b.signaturePolicy(NodePolicy.forNode(NodePolicy.etcDir(root), enforceSignatures, registry.tlsVerify, creds));
     return b.build();
   }
 

@@ -38,6 +38,11 @@ class NodeCommandsTest {
 
   /** A tiny bootable tree (fake kernel, real gzip cpio initramfs with the erofs module). */
   private Path rootfs(String version) throws IOException {
+    return rootfs(tmp, version);
+  }
+
+  /** The same, under {@code tmp} (shared with other node command tests). */
+  static Path rootfs(Path tmp, String version) throws IOException {
     Path r = Files.createDirectories(tmp.resolve("rootfs-" + version));
     for (String d : List.of("usr/bin", "usr/sbin", "usr/lib", "boot", "etc")) Files.createDirectories(r.resolve(d));
     Files.createSymbolicLink(r.resolve("bin"), Path.of("usr/bin"));

@@ -48,7 +48,8 @@ import java.util.stream.Stream;
  * here before (unless forced) → fetch missing layers into the blob cache ({@code <state>/cache},
  * digest-verified, resumable) → <i>from here the inactive slot is given up: its entries and
  * record are removed first</i> → merge the layers (+ node layer when missing) into the EROFS of the
- * inactive root partition → fsync → verity tree into its verity partition → fsync → kernel and
+ * inactive root partition → fsync → verity tree into its verity partition → fsync → its root hash
+ * must be one the accepting signatures vouch for (when they carry one) → kernel and
  * initramfs to {@code basalt/<slot>/} on the ESP → {@code deployment.json} → the counted entry
  * {@code basalt-<serial>-<slot>+3.conf}, written last: the commit point → state.
  *
@@ -139,7 +140,9 @@ public final class Updater {
     d = phase(d, UpdatePhase.RESOLVING, ref);
     try (ImageSource src = Transports.openSource(parsed, transport())) {
       RawManifest manifest = src.resolve(platform);
-      policy.check(ref, manifest, src);
+      // before anything is downloaded or written: a refusal leaves slots, entries and deployments as they are
+      SignaturePolicy.Approval approval = policy.check(ref, src.rootManifest(), src);
+      listener.info("signature policy: " + approval.reason());
       String digest = manifest.digest().toString();
       listener.info(ref + " is " + digest);
       if (d.failedDigests().contains(digest) && !force) {
@@ -206,6 +209,12 @@ public final class Updater {
           ch.force(true);
         }
         listener.progress("verity", res.rootFs().imageBytes(), res.rootFs().imageBytes());
+        // the signature covers what boots: the slot must be the one the signer built (no entry points at it yet)
+        if (!approval.signedRootHashes().isEmpty() && !approval.signedRootHashes().contains(verity.rootHash())) {
+          throw new NodeException("slot " + target.id() + " built from " + ref + " (" + digest + ") has verity root hash "
+              + verity.rootHash() + ", but its signature vouches for " + String.join(" or ",
+              new java.util.TreeSet<>(approval.signedRootHashes())) + "; not committing a boot entry for it");
+        }
         d = phase(d, UpdatePhase.INSTALLING_BOOT_FILES, "basalt/" + target.id());
         entries.installBootFiles(target, res.kernel(), res.initrd(), listener::progress);
 

@@ -322,8 +322,9 @@ public final class DiskBuilder {
     final TreeSink head;
 
     Pipeline(FileChannel ch, long offset, long region, String seed, Path work) throws IOException {
+      // the same UUID as SlotImage: root-a of a new disk is then byte-identical to a node-written slot (and its signed root hash)
       erofs = ErofsWriter.builder().output(ch, offset, region)
-          .uuid(Guids.derive(seed, "erofs/root-" + SLOT)).volumeName("basalt-root").build();
+          .uuid(SlotImage.erofsUuid(seed)).volumeName("basalt-root").build();
       view = TreeRootFs.sink();
       TreeSink s = new LintTee(erofs, view, work);
       if (!ConfigSink.isNoop(config)) s = new ConfigSink(s, config);

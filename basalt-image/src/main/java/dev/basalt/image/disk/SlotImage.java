@@ -4,6 +4,8 @@ import dev.basalt.fs.erofs.ErofsWriter;
 import dev.basalt.fs.gpt.Guids;
 import dev.basalt.fs.tree.TreeException;
 import dev.basalt.fs.tree.TreeSink;
+import dev.basalt.fs.verity.Verity;
+import dev.basalt.fs.verity.VerityOptions;
 import dev.basalt.image.lint.ImageLint;
 import dev.basalt.image.lint.LintReport;
 import dev.basalt.image.lint.RootFs;
@@ -15,6 +17,7 @@ import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
 import java.util.Objects;
 import java.util.UUID;
@@ -102,6 +105,33 @@ public final class SlotImage {
       String title, boolean nodeLayerAdded) {
     /** Kernel arguments of the image ({@code kargs.d}) followed by the config's. */
     public List<String> kargs() { return lint.kargs(); }
+  }
+
+  /**
+   * The dm-verity root hash a node gets when it writes this image into a slot: the EROFS written
+   * into a sparse scratch file in {@code workDir}, verity formatted with the salt derived from the
+   * {@linkplain #effectiveSeed() seed}, as the node update does; the scratch files are removed.
+   * What signers put into the signed {@code dev.basalt.verity.root-hash} claim.
+   */
+  public String rootHash(Path workDir) throws IOException {
+    Path scratch = Files.createTempDirectory(workDir, "roothash-");
+    try {
+      Path fs = scratch.resolve("root.erofs");
+      Path hash = scratch.resolve("root.verity");
+      try (FileChannel ch = FileChannel.open(fs, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+          StandardOpenOption.WRITE, StandardOpenOption.SPARSE);
+          FileChannel hc = FileChannel.open(hash, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+              StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+        Result r = writeTo(ch, 0, Long.MAX_VALUE, scratch);
+        long bytes = r.rootFs().imageBytes();
+        return Verity.format(VerityOptions.fromSeed(effectiveSeed()), ch, 0, bytes, hc, 0,
+            Verity.hashDeviceSize(bytes)).rootHash();
+      }
+    } finally {
+      try (var s = Files.walk(scratch)) {
+        for (Path p : s.sorted(java.util.Comparator.reverseOrder()).toList()) Files.deleteIfExists(p);
+      }
+    }
   }
 
   /**

@@ -17,6 +17,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.TreeSet;
 import tools.jackson.core.JacksonException;
 import tools.jackson.databind.JsonNode;
 
@@ -142,14 +143,16 @@ public final class ContainersPolicy implements SignaturePolicy {
       throws IOException {
     Map.Entry<String, List<PolicyRequirement>> scope = scopeFor(image);
     List<String> why = new ArrayList<>();
+    Set<String> rootHashes = new TreeSet<>();
     for (PolicyRequirement r : scope.getValue()) {
       PolicyDecision d = r.evaluate(image, manifest, signatures);
       if (!d.accepted()) {
         return PolicyDecision.reject(image + " is rejected by " + source + " " + scope.getKey() + ": " + d.reason());
       }
       why.add(d.reason());
+      rootHashes.addAll(d.signedRootHashes());
     }
-    return PolicyDecision.accept(source + " " + scope.getKey() + ": " + String.join("; ", why));
+    return PolicyDecision.accept(source + " " + scope.getKey() + ": " + String.join("; ", why), rootHashes);
   }
 
   @Override

@@ -5,11 +5,14 @@ import dev.basalt.oci.ref.ImageReference;
 import dev.basalt.oci.sign.CosignVerifier;
 import dev.basalt.oci.sign.SignatureCheck;
 import dev.basalt.oci.sign.SignatureLookup;
+import dev.basalt.oci.sign.SimpleSigningPayload;
 import dev.basalt.oci.sign.Verification;
 import java.io.IOException;
 import java.security.PublicKey;
 import java.util.List;
 import java.util.Objects;
+import java.util.Set;
+import java.util.TreeSet;
 
 /** One requirement of a policy scope; all requirements of the scope must accept. */
 public sealed interface PolicyRequirement {
@@ -56,7 +59,12 @@ public sealed interface PolicyRequirement {
       Verification v = new CosignVerifier(keys, rekorKeys).verify(manifest, signatures, identity.bind(image), false);
       if (!v.verified()) return PolicyDecision.reject("a sigstore signature is required: " + v.reason());
       SignatureCheck c = v.valid().getFirst();
-      return PolicyDecision.accept("signature " + c.origin() + " by a trusted key for " + c.identity());
+      Set<String> rootHashes = new TreeSet<>();
+      for (SignatureCheck s : v.valid()) {
+        String h = s.optional().get(SimpleSigningPayload.ROOT_HASH);
+        if (h != null) rootHashes.add(h);
+      }
+      return PolicyDecision.accept("signature " + c.origin() + " by a trusted key for " + c.identity(), rootHashes);
     }
   }
 

@@ -32,7 +32,13 @@ public record CosignSignature(String mediaType, byte[] payload, Map<String, Stri
 
   /** Signs a simple-signing payload for {@code digest} under identity {@code dockerReference}. */
   public static CosignSignature sign(PrivateKey key, String dockerReference, Digest digest) {
-    byte[] payload = SimpleSigningPayload.create(dockerReference, digest);
+    return sign(key, dockerReference, digest, Map.of());
+  }
+
+  /** As {@link #sign(PrivateKey, String, Digest)}, with signed {@code optional} claims in the payload. */
+  public static CosignSignature sign(PrivateKey key, String dockerReference, Digest digest,
+      Map<String, String> optional) {
+    byte[] payload = SimpleSigningPayload.create(dockerReference, digest, optional);
     String sig = Base64.getEncoder().encodeToString(Ecdsa.sign(key, payload));
     return new CosignSignature(MEDIA_TYPE, payload, Map.of(SIGNATURE_ANNOTATION, sig), "new signature");
   }

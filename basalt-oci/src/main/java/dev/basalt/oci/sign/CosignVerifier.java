@@ -73,7 +73,8 @@ public final class CosignVerifier {
     }
     String mismatch = identity.mismatch(p.dockerReference());
     if (mismatch != null) return new SignatureCheck(sig.origin(), kind, false, mismatch, p.dockerReference());
-    return new SignatureCheck(sig.origin(), kind, true, "", p.dockerReference());
+    return new SignatureCheck(sig.origin(), kind, true, "", p.dockerReference(),
+        SimpleSigningPayload.optionalClaims(payload));
   }
 
   /** Checks one bundle against the manifest bytes (bundles carry no repository identity). */

@@ -8,6 +8,7 @@ import java.io.IOException;
 import java.security.PrivateKey;
 import java.security.PublicKey;
 import java.util.List;
+import java.util.Map;
 
 /** {@code cosign sign --key} and {@code cosign verify --key} for one registry image. */
 public final class ImageSigning {
@@ -27,12 +28,26 @@ public final class ImageSigning {
    */
   public static SignResult sign(RegistryClient client, DockerReference ref, PrivateKey key, boolean simpleSigning,
       boolean bundle) throws IOException {
+    return sign(client, ref, key, simpleSigning, bundle, null, Map.of());
+  }
+
+  /**
+   * As {@link #sign(RegistryClient, DockerReference, PrivateKey, boolean, boolean)}, signing exactly {@code manifest}
+   * (when not null: the bytes the claims were computed from, so a tag moved meanwhile cannot get them) and putting
+   * {@code optional} claims (e.g. {@link SimpleSigningPayload#ROOT_HASH}) into the simple-signing payload; bundles
+   * carry no claims.
+   */
+  public static SignResult sign(RegistryClient client, DockerReference ref, PrivateKey key, boolean simpleSigning,
+      boolean bundle, RawManifest manifest, Map<String, String> optional) throws IOException {
     if (!simpleSigning && !bundle) throw new IllegalArgumentException("nothing to write: no signature format chosen");
-    RawManifest m = client.fetchManifest(ref.repository(), ref.reference());
+    if (!optional.isEmpty() && !simpleSigning) {
+      throw new IllegalArgumentException("signed claims need the simple-signing format (bundles carry none)");
+    }
+    RawManifest m = manifest != null ? manifest : client.fetchManifest(ref.repository(), ref.reference());
     RegistrySignatures store = new RegistrySignatures(client, ref.repository());
     String identity = ref.name();
-    String tag = simpleSigning ? store.appendSignature(m.digest(), CosignSignature.sign(key, identity, m.digest()))
-        : null;
+    String tag = simpleSigning
+        ? store.appendSignature(m.digest(), CosignSignature.sign(key, identity, m.digest(), optional)) : null;
     String referrer = bundle ? store.attachBundle(m.descriptor(), SigstoreBundle.signImage(key, m.digest())) : null;
     return new SignResult(m.digest(), identity, tag, referrer);
   }

@@ -2,6 +2,8 @@ package dev.basalt.oci.sign;
 
 import dev.basalt.oci.api.Digest;
 import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.TreeMap;
 import tools.jackson.databind.JsonNode;
 
 /**
@@ -16,16 +18,48 @@ import tools.jackson.databind.JsonNode;
 public record SimpleSigningPayload(String dockerReference, Digest manifestDigest) {
   /** The {@code critical.type} of every cosign image signature. */
   public static final String TYPE = "cosign container image signature";
+  /**
+   * The {@code optional} key carrying the dm-verity root hash (lowercase hex) of the root slot that Basalt builds from
+   * the signed manifest: the signature then covers everything that boots, not only the layers.
+   */
+  public static final String ROOT_HASH = "dev.basalt.verity.root-hash";
 
   /** The payload bytes cosign writes for {@code dockerReference} and {@code digest}: compact, {@code "optional":null}. */
   public static byte[] create(String dockerReference, Digest digest) {
+    return create(dockerReference, digest, Map.of());
+  }
+
+  /**
+   * As {@link #create(String, Digest)} with signed {@code optional} claims (keys sorted so the bytes are
+   * deterministic); an empty map writes {@code "optional":null} as cosign does.
+   */
+  public static byte[] create(String dockerReference, Digest digest, Map<String, String> optional) {
     var root = Json.object();
     var critical = root.putObject("critical");
     critical.putObject("identity").put("docker-reference", dockerReference);
     critical.putObject("image").put("docker-manifest-digest", digest.toString());
     critical.put("type", TYPE);
-    root.putNull("optional");
+    if (optional.isEmpty()) {
+      root.putNull("optional");
+    } else {
+      var o = root.putObject("optional");
+      new TreeMap<>(optional).forEach(o::put);
+    }
     return Json.bytes(root);
+  }
+
+  /** The string-valued fields of the payload's {@code optional} object; empty when it is null, absent or unparsable. */
+  public static Map<String, String> optionalClaims(byte[] payload) {
+    Map<String, String> out = new TreeMap<>();
+    try {
+      JsonNode o = Json.parse(payload, "payload").get("optional");
+      if (o != null && o.isObject()) {
+        for (var e : o.properties()) if (e.getValue().isString()) out.put(e.getKey(), e.getValue().stringValue());
+      }
+    } catch (SignException e) {
+      return Map.of();
+    }
+    return out;
   }
 
   /** Parses and checks the critical section; unknown optional fields are tolerated. */
