@@ -1,0 +1,344 @@
+package dev.basalt.image.build;
+
+import dev.basalt.image.node.NodeLayer;
+import dev.basalt.image.rootfs.MergedImage;
+import dev.basalt.oci.api.Descriptor;
+import dev.basalt.oci.api.Digest;
+import dev.basalt.oci.api.ImageDestination;
+import dev.basalt.oci.api.ImageException;
+import dev.basalt.oci.api.ImageManifest;
+import dev.basalt.oci.api.ImageSource;
+import dev.basalt.oci.api.Manifests;
+import dev.basalt.oci.api.MediaTypes;
+import dev.basalt.oci.api.MediaTypes.Compression;
+import dev.basalt.oci.api.Platform;
+import dev.basalt.oci.api.RawManifest;
+import dev.basalt.oci.api.VerifyingInputStream;
+import dev.basalt.oci.merge.LayerWriter;
+import dev.basalt.oci.ref.DockerReference;
+import dev.basalt.oci.ref.ImageReference;
+import dev.basalt.oci.transport.TransportOptions;
+import dev.basalt.oci.transport.Transports;
+import java.io.BufferedOutputStream;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.OutputStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.time.Instant;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.TreeMap;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.ObjectMapper;
+import tools.jackson.databind.node.ArrayNode;
+import tools.jackson.databind.node.ObjectNode;
+
+/**
+ * Builds an OS image from a {@link BuildSpec}: the base's layers and each {@code layers:} image's layers reused by
+ * digest (never recompressed), then one customization layer and the node layer, with a config derived from the
+ * base's. Reproducible: the same spec, pinned inputs and {@code created} give the same manifest digest. Built
+ * layers are cached under the cache directory by the digest of their uncompressed tar (their whole input), so an
+ * unchanged layer is neither recompressed nor re-uploaded.
+ */
+public final class ImageBuilder {
+  private static final ObjectMapper JSON = Manifests.json();
+  private final Path cacheDir;
+  private final Optional<Instant> created;
+  private final Platform platform;
+  private final TransportOptions options;
+  private final NodeLayer nodeLayer;
+  private final Compression compression;
+
+  private ImageBuilder(Builder b) {
+    this.cacheDir = b.cacheDir;
+    this.created = b.created;
+    this.platform = b.platform;
+    this.options = b.options;
+    this.nodeLayer = b.nodeLayer;
+    this.compression = b.compression;
+  }
+
+  public static Builder builder() {
+    return new Builder();
+  }
+
+  /** One layer of the result and where it came from ({@code base}, a layers ref, customization, node). */
+  public record Layer(String origin, Descriptor descriptor, Digest diffId, boolean cached) {}
+
+  /** The built image; {@code lock} holds the pins actually used. */
+  public record Result(RawManifest manifest, Descriptor config, List<Layer> layers, BuildLock lock) {}
+
+  /**
+   * Builds {@code spec} and writes it to {@code dest} (committed). Each image reference is resolved and checked
+   * against {@code lock}; a reference that now points elsewhere fails unless {@code updateLock}.
+   */
+  public Result build(BuildSpec spec, BuildLock lock, boolean updateLock, ImageDestination dest) throws IOException {
+    Map<String, Digest> pins = new TreeMap<>(lock.pins());
+    List<Layer> layers = new ArrayList<>();
+    List<String> history = new ArrayList<>();
+    ObjectNode config;
+    Instant time;
+    BaseFacts facts;
+    String baseDigest;
+    try (ImageSource base = open(spec.base(), pins, updateLock)) {
+      MergedImage merged = MergedImage.resolve(base, platform);
+      RawManifest bm = merged.manifest();
+      baseDigest = bm.digest().toString();
+      pin(spec.base(), bm.digest(), pins, updateLock);
+      config = (ObjectNode) JSON.readTree(base.config(merged.imageManifest()));
+      List<Digest> diffIds = diffIds(config, base.name(), merged.layers().size());
+      copyLayers(base, merged.layers(), diffIds, "base", dest, layers);
+      time = created.orElseGet(() -> config.hasNonNull("created") ? Instant.parse(config.get("created").asString()) : Instant.EPOCH);
+      facts = baseFacts(bm.digest(), merged);
+    }
+    for (String ref : spec.layers()) {
+      try (ImageSource src = open(ref, pins, updateLock)) {
+        MergedImage m = MergedImage.resolve(src, platform);
+        pin(ref, m.manifest().digest(), pins, updateLock);
+        JsonNode c = JSON.readTree(src.config(m.imageManifest()));
+        copyLayers(src, m.layers(), diffIds(c, src.name(), m.layers().size()), ref, dest, layers);
+        for (int i = 0; i < m.layers().size(); i++) history.add("basalt image build: layer " + (i + 1) + " of " + ref);
+      }
+    }
+    long mtime = time.getEpochSecond();
+    Customization custom = Customization.of(spec, facts, mtime);
+    if (!custom.isEmpty()) {
+      layers.add(cachedLayer("customization", custom::writeTo, dest));
+      history.add("basalt image build: customization (files, users, kargs, units, health, fleet, signing)");
+    }
+    if (nodeLayer != null) {
+      layers.add(cachedLayer("node", nodeLayer::writeTo, dest));
+      history.add("basalt image build: node layer");
+    }
+
+    String ts = DateTimeFormatter.ISO_INSTANT.format(time);
+    config.put("created", ts);
+    ArrayNode diff = config.withObject("rootfs").withArray("diff_ids");
+    diff.removeAll();
+    for (Layer l : layers) diff.add(l.diffId().toString());
+    ArrayNode hist = config.has("history") && config.get("history").isArray() ? (ArrayNode) config.get("history") : config.putArray("history");
+    for (String h : history) hist.addObject().put("created", ts).put("created_by", h).put("comment", "basalt");
+    ObjectNode inner = config.has("config") && config.get("config").isObject() ? (ObjectNode) config.get("config") : config.putObject("config");
+    if (!spec.labels().isEmpty()) {
+      ObjectNode l = inner.has("Labels") && inner.get("Labels").isObject() ? (ObjectNode) inner.get("Labels") : inner.putObject("Labels");
+      new TreeMap<>(spec.labels()).forEach(l::put);
+    }
+    byte[] configBytes = JSON.writeValueAsBytes(config);
+    Descriptor configDesc = new Descriptor(MediaTypes.OCI_CONFIG, Digest.sha256(configBytes), configBytes.length);
+    if (!dest.hasBlob(configDesc)) dest.putBlob(configDesc, new ByteArrayInputStream(configBytes));
+
+    ObjectNode root = JSON.createObjectNode();
+    root.put("schemaVersion", 2);
+    root.put("mediaType", MediaTypes.OCI_MANIFEST);
+    putDescriptor(root.putObject("config"), configDesc);
+    ArrayNode ls = root.putArray("layers");
+    for (Layer l : layers) putDescriptor(ls.addObject(), l.descriptor());
+    Map<String, String> ann = new TreeMap<>(spec.annotations());
+    ann.put("org.opencontainers.image.base.digest", baseDigest);
+    ann.put("org.opencontainers.image.base.name", spec.base());
+    ann.put("org.opencontainers.image.created", ts);
+    ObjectNode a = root.putObject("annotations");
+    ann.forEach(a::put);
+    RawManifest manifest = RawManifest.of(JSON.writeValueAsBytes(root), MediaTypes.OCI_MANIFEST);
+    dest.putManifest(manifest, true);
+    dest.commit();
+    return new Result(manifest, configDesc, List.copyOf(layers), new BuildLock(pins));
+  }
+
+  private ImageSource open(String ref, Map<String, Digest> pins, boolean updateLock) throws IOException {
+    ImageReference r;
+    try {
+      r = ImageReference.parse(ref);
+    } catch (IllegalArgumentException e) {
+      throw new SpecException("image reference '" + ref + "' is not valid: " + e.getMessage());
+    }
+    // A registry reference is fetched by its pinned digest, so a moved tag cannot change the build.
+    Digest pinned = pins.get(ref);
+    if (!updateLock && pinned != null && r instanceof DockerReference d) r = d.withDigest(pinned);
+    return Transports.openSource(r, options);
+  }
+
+  private static void pin(String ref, Digest actual, Map<String, Digest> pins, boolean updateLock) throws ImageException {
+    Digest pinned = pins.get(ref);
+    if (pinned != null && !pinned.equals(actual) && !updateLock) {
+      throw new ImageException(ref + " is pinned to " + pinned + " in the lock file but resolves to " + actual
+          + "; rebuild with --update-lock to move the pin");
+    }
+    pins.put(ref, actual);
+  }
+
+  private static List<Digest> diffIds(JsonNode config, String name, int layers) throws ImageException {
+    JsonNode ids = config.path("rootfs").path("diff_ids");
+    if (!ids.isArray() || ids.size() != layers) {
+      throw new ImageException("config of " + name + " lists " + ids.size() + " diff_ids for " + layers + " layers");
+    }
+    List<Digest> out = new ArrayList<>();
+    for (JsonNode d : ids) out.add(Digest.parse(d.asString()));
+    return out;
+  }
+
+  private static void copyLayers(ImageSource src, List<Descriptor> descs, List<Digest> diffIds, String origin,
+      ImageDestination dest, List<Layer> out) throws IOException {
+    for (int i = 0; i < descs.size(); i++) {
+      Descriptor d = descs.get(i);
+      boolean present = dest.hasBlob(d) || dest.mountBlob(d, src);
+      if (!present) {
+        try (InputStream in = new VerifyingInputStream(src.blob(d), d, src.name())) {
+          dest.putBlob(d, in);
+        }
+      }
+      out.add(new Layer(origin, d, diffIds.get(i), present));
+    }
+  }
+
+  private BaseFacts baseFacts(Digest baseDigest, MergedImage merged) throws IOException {
+    Path f = cacheDir.resolve("base-facts").resolve(baseDigest.hex() + ".json");
+    if (Files.isRegularFile(f)) return BaseFacts.fromJson(JSON, Files.readAllBytes(f));
+    BaseFacts.Collector[] last = new BaseFacts.Collector[1];
+    merged.writeTo(() -> last[0] = new BaseFacts.Collector());
+    BaseFacts facts = last[0].facts();
+    atomicWrite(f, facts.toJson(JSON));
+    return facts;
+  }
+
+  @FunctionalInterface
+  private interface TreeWriter {
+    void writeTo(dev.basalt.fs.tree.TreeSink sink) throws IOException;
+  }
+
+  /**
+   * The layer's key is the sha256 of its uncompressed tar (computed without compressing, which is the costly
+   * part); a hit reuses the compressed blob and skips the upload when the destination has it.
+   */
+  private Layer cachedLayer(String origin, TreeWriter tree, ImageDestination dest) throws IOException {
+    LayerWriter probe = LayerWriter.create(OutputStream.nullOutputStream(), Compression.NONE, 0);
+    tree.writeTo(probe);
+    Digest key = probe.result().diffId();
+    Path meta = cacheDir.resolve("layers").resolve(key.hex() + "." + compression.name().toLowerCase() + ".json");
+    Path blobs = cacheDir.resolve("layers");
+    Descriptor desc;
+    Digest diffId;
+    boolean cached = false;
+    if (Files.isRegularFile(meta)) {
+      JsonNode m = JSON.readTree(Files.readAllBytes(meta));
+      desc = new Descriptor(m.get("mediaType").asString(), Digest.parse(m.get("digest").asString()), m.get("size").asLong());
+      diffId = Digest.parse(m.get("diffId").asString());
+      cached = Files.isRegularFile(blobs.resolve(desc.digest().hex()));
+    } else {
+      desc = null;
+      diffId = null;
+    }
+    if (!cached) {
+      Files.createDirectories(blobs);
+      Path tmp = Files.createTempFile(blobs, "layer", ".tmp");
+      try {
+        LayerWriter.Result r;
+        try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 17)) {
+          LayerWriter w = LayerWriter.create(out, compression, 6);
+          tree.writeTo(w);
+          r = w.result();
+        }
+        desc = new Descriptor(r.mediaType(), r.digest(), r.size());
+        diffId = r.diffId();
+        Files.move(tmp, blobs.resolve(r.digest().hex()), StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      } finally {
+        Files.deleteIfExists(tmp);
+      }
+      ObjectNode m = JSON.createObjectNode();
+      m.put("mediaType", desc.mediaType()).put("digest", desc.digest().toString()).put("size", desc.size())
+          .put("diffId", diffId.toString());
+      atomicWrite(meta, JSON.writeValueAsBytes(m));
+    }
+    if (!dest.hasBlob(desc)) {
+      try (InputStream in = Files.newInputStream(blobs.resolve(desc.digest().hex()))) {
+        dest.putBlob(desc, in);
+      }
+    }
+    return new Layer(origin, desc, diffId, cached);
+  }
+
+  private static void atomicWrite(Path f, byte[] bytes) throws IOException {
+    Files.createDirectories(f.getParent());
+    Path tmp = Files.createTempFile(f.getParent(), f.getFileName().toString(), ".tmp");
+    try {
+      Files.write(tmp, bytes);
+      Files.move(tmp, f, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+    } finally {
+      Files.deleteIfExists(tmp);
+    }
+  }
+
+  private static void putDescriptor(ObjectNode n, Descriptor d) {
+    n.put("mediaType", d.mediaType());
+    n.put("digest", d.digest().toString());
+    n.put("size", d.size());
+  }
+
+  /** Validating builder. */
+  public static final class Builder {
+    private Path cacheDir;
+    private Optional<Instant> created = sourceDateEpoch();
+    private Platform platform = Platform.LINUX_AMD64;
+    private TransportOptions options = TransportOptions.defaults();
+    private NodeLayer nodeLayer;
+    private Compression compression = Compression.GZIP;
+
+    private Builder() {}
+
+    private static Optional<Instant> sourceDateEpoch() {
+      String sde = System.getenv("SOURCE_DATE_EPOCH");
+      if (sde == null || sde.isBlank()) return Optional.empty();
+      try {
+        return Optional.of(Instant.ofEpochSecond(Long.parseLong(sde.strip())));
+      } catch (NumberFormatException e) {
+        throw new IllegalArgumentException("SOURCE_DATE_EPOCH must be whole seconds, got '" + sde + "'");
+      }
+    }
+
+    /** Where built layers and base facts are cached (required). */
+    public Builder cacheDir(Path dir) {
+      this.cacheDir = Objects.requireNonNull(dir, "cacheDir");
+      return this;
+    }
+
+    /** The image's created time; default SOURCE_DATE_EPOCH, else the base's created. */
+    public Builder created(Instant t) {
+      this.created = Optional.of(Objects.requireNonNull(t, "created"));
+      return this;
+    }
+
+    public Builder platform(Platform p) {
+      this.platform = Objects.requireNonNull(p, "platform");
+      return this;
+    }
+
+    public Builder transportOptions(TransportOptions o) {
+      this.options = Objects.requireNonNull(o, "options");
+      return this;
+    }
+
+    /** The node layer to add on top, or null for none. */
+    public Builder nodeLayer(NodeLayer n) {
+      this.nodeLayer = n;
+      return this;
+    }
+
+    public Builder compression(Compression c) {
+      this.compression = Objects.requireNonNull(c, "compression");
+      return this;
+    }
+
+    public ImageBuilder build() {
+      if (cacheDir == null) throw new IllegalStateException("cacheDir is required");
+      return new ImageBuilder(this);
+    }
+  }
+}
