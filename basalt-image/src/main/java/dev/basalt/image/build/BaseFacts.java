@@ -27,7 +27,11 @@ record BaseFacts(Map<String, byte[]> accountFiles, Map<String, Metadata> directo
 
     @Override
     public void add(TreeEntry entry, InputStream content) throws IOException {
-      if (entry instanceof TreeEntry.Directory d) dirs.put(d.path(), d.metadata());
+      if (entry instanceof TreeEntry.Directory d) {
+        // Kept as the cache file keeps it, so a cold and a cached build write the same parents.
+        Metadata m = d.metadata();
+        dirs.put(d.path(), Metadata.of(m.permissions(), m.uid(), m.gid(), m.mtimeSeconds()));
+      }
       else if (entry instanceof TreeEntry.RegularFile f && ACCOUNT_FILES.contains(f.path())) files.put(f.path(), content.readAllBytes());
     }
 

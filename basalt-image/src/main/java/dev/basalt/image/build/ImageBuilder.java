@@ -115,7 +115,11 @@ public final class ImageBuilder {
       history.add("basalt image build: customization (files, users, kargs, units, health, fleet, signing)");
     }
     if (nodeLayer != null) {
-      layers.add(cachedLayer("node", nodeLayer::writeTo, dest));
+      layers.add(cachedLayer("node", sink -> {
+        SortingSink sorted = new SortingSink(sink);
+        nodeLayer.writeTo(sorted);
+        sorted.finish();
+      }, dest));
       history.add("basalt image build: node layer");
     }
 
@@ -221,6 +225,7 @@ public final class ImageBuilder {
   private Layer cachedLayer(String origin, TreeWriter tree, ImageDestination dest) throws IOException {
     LayerWriter probe = LayerWriter.create(OutputStream.nullOutputStream(), Compression.NONE, 0);
     tree.writeTo(probe);
+    probe.finish();
     Digest key = probe.result().diffId();
     Path meta = cacheDir.resolve("layers").resolve(key.hex() + "." + compression.name().toLowerCase() + ".json");
     Path blobs = cacheDir.resolve("layers");
@@ -244,6 +249,7 @@ public final class ImageBuilder {
         try (OutputStream out = new BufferedOutputStream(Files.newOutputStream(tmp), 1 << 17)) {
           LayerWriter w = LayerWriter.create(out, compression, 6);
           tree.writeTo(w);
+          w.finish();
           r = w.result();
         }
         desc = new Descriptor(r.mediaType(), r.digest(), r.size());
