@@ -56,8 +56,10 @@ public final class ImageBuilder {
   private final TransportOptions options;
   private final NodeLayer nodeLayer;
   private final Compression compression;
+  private final Path specDir;
 
   private ImageBuilder(Builder b) {
+    this.specDir = b.specDir;
     this.cacheDir = b.cacheDir;
     this.created = b.created;
     this.platform = b.platform;
@@ -147,7 +149,8 @@ public final class ImageBuilder {
     for (Layer l : layers) putDescriptor(ls.addObject(), l.descriptor());
     Map<String, String> ann = new TreeMap<>(spec.annotations());
     ann.put("org.opencontainers.image.base.digest", baseDigest);
-    ann.put("org.opencontainers.image.base.name", spec.base());
+    // A local path (oci:/home/…) differs between machines; only a registry name says something portable.
+    if (spec.base().startsWith("docker://")) ann.put("org.opencontainers.image.base.name", spec.base().substring(9));
     ann.put("org.opencontainers.image.created", ts);
     ObjectNode a = root.putObject("annotations");
     ann.forEach(a::put);
@@ -160,7 +163,7 @@ public final class ImageBuilder {
   private ImageSource open(String ref, Map<String, Digest> pins, boolean updateLock) throws IOException {
     ImageReference r;
     try {
-      r = ImageReference.parse(ref);
+      r = ImageReference.parse(local(ref));
     } catch (IllegalArgumentException e) {
       throw new SpecException("image reference '" + ref + "' is not valid: " + e.getMessage());
     }
@@ -168,6 +171,14 @@ public final class ImageBuilder {
     Digest pinned = pins.get(ref);
     if (!updateLock && pinned != null && r instanceof DockerReference d) r = d.withDigest(pinned);
     return Transports.openSource(r, options);
+  }
+
+  /** A relative local path ({@code oci:../base:1}) is relative to the spec, so specs and locks are portable. */
+  private String local(String ref) {
+    for (String t : List.of("oci:", "oci-archive:", "docker-archive:")) {
+      if (ref.startsWith(t) && specDir != null && !ref.startsWith(t + "/")) return t + specDir.resolve(ref.substring(t.length()));
+    }
+    return ref;
   }
 
   private static void pin(String ref, Digest actual, Map<String, Digest> pins, boolean updateLock) throws ImageException {
@@ -296,8 +307,15 @@ public final class ImageBuilder {
     private TransportOptions options = TransportOptions.defaults();
     private NodeLayer nodeLayer;
     private Compression compression = Compression.GZIP;
+    private Path specDir;
 
     private Builder() {}
+
+    /** Relative local references (oci:…, oci-archive:…) in the spec are resolved against this directory. */
+    public Builder specDir(Path dir) {
+      this.specDir = Objects.requireNonNull(dir, "specDir").toAbsolutePath();
+      return this;
+    }
 
     private static Optional<Instant> sourceDateEpoch() {
       String sde = System.getenv("SOURCE_DATE_EPOCH");
