@@ -50,6 +50,13 @@ class BuildSpecTest {
     assertThat(s.labels()).containsEntry("org.example.role", "edge");
   }
 
+  @ParameterizedTest
+  @CsvSource({"0755, 493", "'\"0600\"', 384", "644, 420", "'\"4755\"', 2541"})
+  void modesAreOctalQuotedOrNot(String yaml, int mode) throws Exception {
+    BuildSpec s = BuildSpec.parse("base: x\nfiles:\n  - {path: /a, contents: b, mode: " + yaml + "}\n", "os.yaml", dir);
+    assertThat(s.files().get(0).mode()).isEqualTo(mode);
+  }
+
   @ParameterizedTest(name = "{0}")
   @CsvSource(delimiter = '|', value = {
       "unknown top key|base: x\\nbogus: 1|os.yaml:2: unknown key 'bogus' in the spec",

@@ -146,6 +146,29 @@ class ImageBuilderTest {
     }
   }
 
+  @Test
+  void layersImagesGoBetweenBaseAndCustomizationAndUmociAcceptsTheResult() throws Exception {
+    Path extraRoot = dir.resolve("extra-root");
+    Files.createDirectories(extraRoot.resolve("opt/app"));
+    Files.writeString(extraRoot.resolve("opt/app/run"), "app\n");
+    try (ImageDestination d = Transports.openDestination(ImageReference.parse("oci:" + dir.resolve("extra") + ":1"), TransportOptions.defaults())) {
+      RootfsImporter.builder().workDir(dir).build().importTo(extraRoot, d);
+    }
+    Files.writeString(spec, Files.readString(spec).replace("files:", "layers: [\"oci:extra:1\"]\nfiles:"));
+    ImageBuilder.Result r;
+    try (ImageDestination d = Transports.openDestination(ImageReference.parse("oci:" + dir.resolve("out") + ":v1"), TransportOptions.defaults())) {
+      r = ImageBuilder.builder().cacheDir(dir.resolve("cache")).specDir(dir).created(Instant.ofEpochSecond(1700000000))
+          .build().build(BuildSpec.parse(spec), BuildLock.EMPTY, false, d);
+    }
+    assertThat(r.layers()).extracting(ImageBuilder.Layer::origin).containsExactly("base", "oci:extra:1", "customization");
+    assertThat(r.lock().pins()).containsKeys("oci:extra:1", "oci:" + base + ":latest");
+    // umoci checks each layer's diff_id against the config while unpacking
+    Tools.check("umoci", "unpack", "--image", dir.resolve("out") + ":v1", dir.resolve("bundle").toString());
+    assertThat(dir.resolve("bundle/rootfs/opt/app/run")).hasContent("app");
+    assertThat(dir.resolve("bundle/rootfs/etc/motd")).hasContent("welcome");
+    assertThat(Files.readString(dir.resolve("bundle/rootfs/etc/passwd"))).contains("alice:x:1000:1000:");
+  }
+
   static final class Collect implements dev.basalt.fs.tree.TreeSink {
     final Map<String, byte[]> files = new java.util.HashMap<>();
     final Map<String, String> links = new java.util.HashMap<>();
