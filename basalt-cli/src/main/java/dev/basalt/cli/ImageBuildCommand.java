@@ -73,9 +73,8 @@ final class ImageBuildCommand implements Callable<Integer> {
     ImageReference dest = RegistryFlags.parse(dst);
     long start = System.nanoTime();
     ImageBuilder.Result r;
-    try (ImageDestination d = Transports.openDestination(dest, RegistryFlags.build(flags.tlsVerify, flags.creds, false))) {
-      r = builder(c, cache, in).build(spec, lock, updateLock, d);
-    }
+    TransportOptions out = RegistryFlags.build(flags.tlsVerify, flags.creds, false);
+    r = builder(c, cache, in).build(spec, lock, updateLock, () -> Transports.openDestination(dest, out));
     for (ImageBuilder.Layer l : r.layers()) {
       System.err.printf("  %-14s %s %10d bytes%s%n", l.origin().length() > 14 ? "layers" : l.origin(),
           l.descriptor().digest(), l.descriptor().size(), l.cached() ? " (cached)" : "");
@@ -89,10 +88,9 @@ final class ImageBuildCommand implements Callable<Integer> {
       Path tmp = Files.createTempDirectory("basalt-build-check");
       try {
         ImageBuilder.Result again;
-        ImageReference out = ImageReference.parse("oci:" + tmp.resolve("out") + ":check");
-        try (ImageDestination d = Transports.openDestination(out, TransportOptions.defaults())) {
-          again = builder(c, tmp.resolve("cache"), in).build(spec, r.lock(), false, d);
-        }
+        ImageReference check = ImageReference.parse("oci:" + tmp.resolve("out") + ":check");
+        again = builder(c, tmp.resolve("cache"), in).build(spec, r.lock(), false,
+            () -> Transports.openDestination(check, TransportOptions.defaults()));
         if (!again.manifest().digest().equals(r.manifest().digest())) {
           System.err.println("NOT reproducible: the second build gave " + again.manifest().digest());
           for (int i = 0; i < Math.min(r.layers().size(), again.layers().size()); i++) {

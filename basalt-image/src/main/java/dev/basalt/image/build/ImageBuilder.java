@@ -78,86 +78,141 @@ public final class ImageBuilder {
   /** The built image; {@code lock} holds the pins actually used. */
   public record Result(RawManifest manifest, Descriptor config, List<Layer> layers, BuildLock lock) {}
 
+  /** Opens the destination; called only once every input is resolved and every layer is built. */
+  @FunctionalInterface
+  public interface Target {
+    ImageDestination open() throws IOException;
+  }
+
   /**
    * Builds {@code spec} and writes it to {@code dest} (committed). Each image reference is resolved and checked
    * against {@code lock}; a reference that now points elsewhere fails unless {@code updateLock}.
    */
   public Result build(BuildSpec spec, BuildLock lock, boolean updateLock, ImageDestination dest) throws IOException {
+    return build(spec, lock, updateLock, () -> dest, false);
+  }
+
+  /**
+   * As {@link #build(BuildSpec, BuildLock, boolean, ImageDestination)}, but the destination is opened (and closed)
+   * only after everything that can fail on bad input has been checked, so a bad spec leaves nothing behind.
+   */
+  public Result build(BuildSpec spec, BuildLock lock, boolean updateLock, Target target) throws IOException {
+    return build(spec, lock, updateLock, target, true);
+  }
+
+  /** A layer of the result and where its bytes come from: an input image, or a cached blob file. */
+  private record Pending(Layer layer, ImageSource source, Path blob) {}
+
+  private Result build(BuildSpec spec, BuildLock lock, boolean updateLock, Target target, boolean close) throws IOException {
     Map<String, Digest> pins = new TreeMap<>(lock.pins());
-    List<Layer> layers = new ArrayList<>();
+    List<Pending> pending = new ArrayList<>();
     List<String> history = new ArrayList<>();
-    ObjectNode config;
-    Instant time;
-    BaseFacts facts;
-    String baseDigest;
-    try (ImageSource base = open(spec.base(), pins, updateLock)) {
+    List<ImageSource> sources = new ArrayList<>();
+    try {
+      ImageSource base = open(spec.base(), pins, updateLock);
+      sources.add(base);
       MergedImage merged = MergedImage.resolve(base, platform);
       RawManifest bm = merged.manifest();
-      baseDigest = bm.digest().toString();
+      String baseDigest = bm.digest().toString();
       pin(spec.base(), bm.digest(), pins, updateLock);
-      config = (ObjectNode) JSON.readTree(base.config(merged.imageManifest()));
-      List<Digest> diffIds = diffIds(config, base.name(), merged.layers().size());
-      copyLayers(base, merged.layers(), diffIds, "base", dest, layers);
-      time = created.orElseGet(() -> config.hasNonNull("created") ? Instant.parse(config.get("created").asString()) : Instant.EPOCH);
-      facts = baseFacts(bm.digest(), merged);
-    }
-    for (String ref : spec.layers()) {
-      try (ImageSource src = open(ref, pins, updateLock)) {
+      ObjectNode config = (ObjectNode) JSON.readTree(base.config(merged.imageManifest()));
+      inputLayers(base, merged.layers(), diffIds(config, base.name(), merged.layers().size()), "base", pending);
+      Instant time = created.orElseGet(() -> config.hasNonNull("created") ? Instant.parse(config.get("created").asString()) : Instant.EPOCH);
+      BaseFacts facts = baseFacts(bm.digest(), merged);
+      for (String ref : spec.layers()) {
+        ImageSource src = open(ref, pins, updateLock);
+        sources.add(src);
         MergedImage m = MergedImage.resolve(src, platform);
         pin(ref, m.manifest().digest(), pins, updateLock);
         JsonNode c = JSON.readTree(src.config(m.imageManifest()));
-        copyLayers(src, m.layers(), diffIds(c, src.name(), m.layers().size()), ref, dest, layers);
+        inputLayers(src, m.layers(), diffIds(c, src.name(), m.layers().size()), ref, pending);
         for (int i = 0; i < m.layers().size(); i++) history.add("basalt image build: layer " + (i + 1) + " of " + ref);
       }
-    }
-    long mtime = time.getEpochSecond();
-    Customization custom = Customization.of(spec, facts, mtime);
-    if (!custom.isEmpty()) {
-      layers.add(cachedLayer("customization", custom::writeTo, dest));
-      history.add("basalt image build: customization (files, users, kargs, units, health, fleet, signing)");
-    }
-    if (nodeLayer != null) {
-      layers.add(cachedLayer("node", sink -> {
-        SortingSink sorted = new SortingSink(sink);
-        nodeLayer.writeTo(sorted);
-        sorted.finish();
-      }, dest));
-      history.add("basalt image build: node layer");
-    }
+      long mtime = time.getEpochSecond();
+      Customization custom = Customization.of(spec, facts, mtime);
+      if (!custom.isEmpty()) {
+        pending.add(cachedLayer("customization", custom::writeTo));
+        history.add("basalt image build: customization (files, users, kargs, units, health, fleet, signing)");
+      }
+      if (nodeLayer != null) {
+        pending.add(cachedLayer("node", sink -> {
+          SortingSink sorted = new SortingSink(sink);
+          nodeLayer.writeTo(sorted);
+          sorted.finish();
+        }));
+        history.add("basalt image build: node layer");
+      }
+      List<Layer> layers = pending.stream().map(Pending::layer).toList();
 
-    String ts = DateTimeFormatter.ISO_INSTANT.format(time);
-    config.put("created", ts);
-    ArrayNode diff = config.withObject("rootfs").withArray("diff_ids");
-    diff.removeAll();
-    for (Layer l : layers) diff.add(l.diffId().toString());
-    ArrayNode hist = config.has("history") && config.get("history").isArray() ? (ArrayNode) config.get("history") : config.putArray("history");
-    for (String h : history) hist.addObject().put("created", ts).put("created_by", h).put("comment", "basalt");
-    ObjectNode inner = config.has("config") && config.get("config").isObject() ? (ObjectNode) config.get("config") : config.putObject("config");
-    if (!spec.labels().isEmpty()) {
-      ObjectNode l = inner.has("Labels") && inner.get("Labels").isObject() ? (ObjectNode) inner.get("Labels") : inner.putObject("Labels");
-      new TreeMap<>(spec.labels()).forEach(l::put);
-    }
-    byte[] configBytes = JSON.writeValueAsBytes(config);
-    Descriptor configDesc = new Descriptor(MediaTypes.OCI_CONFIG, Digest.sha256(configBytes), configBytes.length);
-    if (!dest.hasBlob(configDesc)) dest.putBlob(configDesc, new ByteArrayInputStream(configBytes));
+      String ts = DateTimeFormatter.ISO_INSTANT.format(time);
+      config.put("created", ts);
+      ArrayNode diff = config.withObject("rootfs").withArray("diff_ids");
+      diff.removeAll();
+      for (Layer l : layers) diff.add(l.diffId().toString());
+      ArrayNode hist = config.has("history") && config.get("history").isArray() ? (ArrayNode) config.get("history") : config.putArray("history");
+      for (String h : history) hist.addObject().put("created", ts).put("created_by", h).put("comment", "basalt");
+      ObjectNode inner = config.has("config") && config.get("config").isObject() ? (ObjectNode) config.get("config") : config.putObject("config");
+      if (!spec.labels().isEmpty()) {
+        ObjectNode l = inner.has("Labels") && inner.get("Labels").isObject() ? (ObjectNode) inner.get("Labels") : inner.putObject("Labels");
+        new TreeMap<>(spec.labels()).forEach(l::put);
+      }
+      byte[] configBytes = JSON.writeValueAsBytes(config);
+      Descriptor configDesc = new Descriptor(MediaTypes.OCI_CONFIG, Digest.sha256(configBytes), configBytes.length);
 
-    ObjectNode root = JSON.createObjectNode();
-    root.put("schemaVersion", 2);
-    root.put("mediaType", MediaTypes.OCI_MANIFEST);
-    putDescriptor(root.putObject("config"), configDesc);
-    ArrayNode ls = root.putArray("layers");
-    for (Layer l : layers) putDescriptor(ls.addObject(), l.descriptor());
-    Map<String, String> ann = new TreeMap<>(spec.annotations());
-    ann.put("org.opencontainers.image.base.digest", baseDigest);
-    // A local path (oci:/home/…) differs between machines; only a registry name says something portable.
-    if (spec.base().startsWith("docker://")) ann.put("org.opencontainers.image.base.name", spec.base().substring(9));
-    ann.put("org.opencontainers.image.created", ts);
-    ObjectNode a = root.putObject("annotations");
-    ann.forEach(a::put);
-    RawManifest manifest = RawManifest.of(JSON.writeValueAsBytes(root), MediaTypes.OCI_MANIFEST);
-    dest.putManifest(manifest, true);
-    dest.commit();
-    return new Result(manifest, configDesc, List.copyOf(layers), new BuildLock(pins));
+      ObjectNode root = JSON.createObjectNode();
+      root.put("schemaVersion", 2);
+      root.put("mediaType", MediaTypes.OCI_MANIFEST);
+      putDescriptor(root.putObject("config"), configDesc);
+      ArrayNode ls = root.putArray("layers");
+      for (Layer l : layers) putDescriptor(ls.addObject(), l.descriptor());
+      Map<String, String> ann = new TreeMap<>(spec.annotations());
+      ann.put("org.opencontainers.image.base.digest", baseDigest);
+      // A local path (oci:/home/…) differs between machines; only a registry name says something portable.
+      if (spec.base().startsWith("docker://")) ann.put("org.opencontainers.image.base.name", spec.base().substring(9));
+      ann.put("org.opencontainers.image.created", ts);
+      ObjectNode a = root.putObject("annotations");
+      ann.forEach(a::put);
+      RawManifest manifest = RawManifest.of(JSON.writeValueAsBytes(root), MediaTypes.OCI_MANIFEST);
+
+      ImageDestination dest = target.open();
+      try {
+        List<Layer> written = new ArrayList<>();
+        for (Pending p : pending) written.add(upload(p, dest));
+        if (!dest.hasBlob(configDesc)) dest.putBlob(configDesc, new ByteArrayInputStream(configBytes));
+        dest.putManifest(manifest, true);
+        dest.commit();
+        return new Result(manifest, configDesc, List.copyOf(written), new BuildLock(pins));
+      } finally {
+        if (close) dest.close();
+      }
+    } finally {
+      for (ImageSource src : sources) src.close();
+    }
+  }
+
+  /** Input layers are reused as they are; "cached" then means the destination already had them. */
+  private static void inputLayers(ImageSource src, List<Descriptor> descs, List<Digest> diffIds, String origin,
+      List<Pending> out) {
+    for (int i = 0; i < descs.size(); i++) out.add(new Pending(new Layer(origin, descs.get(i), diffIds.get(i), false), src, null));
+  }
+
+  private static Layer upload(Pending p, ImageDestination dest) throws IOException {
+    Descriptor d = p.layer().descriptor();
+    if (p.source() == null) {
+      if (!dest.hasBlob(d)) {
+        try (InputStream in = Files.newInputStream(p.blob())) {
+          dest.putBlob(d, in);
+        }
+      }
+      return p.layer();
+    }
+    boolean present = dest.hasBlob(d) || dest.mountBlob(d, p.source());
+    if (!present) {
+      try (InputStream in = new VerifyingInputStream(p.source().blob(d), d, p.source().name())) {
+        dest.putBlob(d, in);
+      }
+    }
+    return new Layer(p.layer().origin(), d, p.layer().diffId(), present);
   }
 
   private ImageSource open(String ref, Map<String, Digest> pins, boolean updateLock) throws IOException {
@@ -200,20 +255,6 @@ public final class ImageBuilder {
     return out;
   }
 
-  private static void copyLayers(ImageSource src, List<Descriptor> descs, List<Digest> diffIds, String origin,
-      ImageDestination dest, List<Layer> out) throws IOException {
-    for (int i = 0; i < descs.size(); i++) {
-      Descriptor d = descs.get(i);
-      boolean present = dest.hasBlob(d) || dest.mountBlob(d, src);
-      if (!present) {
-        try (InputStream in = new VerifyingInputStream(src.blob(d), d, src.name())) {
-          dest.putBlob(d, in);
-        }
-      }
-      out.add(new Layer(origin, d, diffIds.get(i), present));
-    }
-  }
-
   private BaseFacts baseFacts(Digest baseDigest, MergedImage merged) throws IOException {
     Path f = cacheDir.resolve("base-facts").resolve(baseDigest.hex() + ".json");
     if (Files.isRegularFile(f)) return BaseFacts.fromJson(JSON, Files.readAllBytes(f));
@@ -231,9 +272,9 @@ public final class ImageBuilder {
 
   /**
    * The layer's key is the sha256 of its uncompressed tar (computed without compressing, which is the costly
-   * part); a hit reuses the compressed blob and skips the upload when the destination has it.
+   * part); a hit reuses the compressed blob (the upload is skipped when the destination has it).
    */
-  private Layer cachedLayer(String origin, TreeWriter tree, ImageDestination dest) throws IOException {
+  private Pending cachedLayer(String origin, TreeWriter tree) throws IOException {
     LayerWriter probe = LayerWriter.create(OutputStream.nullOutputStream(), Compression.NONE, 0);
     tree.writeTo(probe);
     probe.finish();
@@ -274,12 +315,7 @@ public final class ImageBuilder {
           .put("diffId", diffId.toString());
       atomicWrite(meta, JSON.writeValueAsBytes(m));
     }
-    if (!dest.hasBlob(desc)) {
-      try (InputStream in = Files.newInputStream(blobs.resolve(desc.digest().hex()))) {
-        dest.putBlob(desc, in);
-      }
-    }
-    return new Layer(origin, desc, diffId, cached);
+    return new Pending(new Layer(origin, desc, diffId, cached), null, blobs.resolve(desc.digest().hex()));
   }
 
   private static void atomicWrite(Path f, byte[] bytes) throws IOException {

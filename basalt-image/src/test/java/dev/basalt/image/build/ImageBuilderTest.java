@@ -169,6 +169,17 @@ class ImageBuilderTest {
     assertThat(Files.readString(dir.resolve("bundle/rootfs/etc/passwd"))).contains("alice:x:1000:1000:");
   }
 
+  @Test
+  void aConflictWithTheBaseFailsBeforeTheDestinationIsOpened() throws Exception {
+    Files.writeString(spec, Files.readString(spec).replace("users:", "groups: [{name: sudo}]\nusers:"));
+    boolean[] opened = {false};
+    assertThatThrownBy(() -> builder().build(BuildSpec.parse(spec), BuildLock.EMPTY, false, () -> {
+      opened[0] = true;
+      throw new AssertionError("must not open");
+    })).isInstanceOf(SpecException.class).hasMessage("group 'sudo' already exists in the base image");
+    assertThat(opened[0]).isFalse();
+  }
+
   static final class Collect implements dev.basalt.fs.tree.TreeSink {
     final Map<String, byte[]> files = new java.util.HashMap<>();
     final Map<String, String> links = new java.util.HashMap<>();
