@@ -41,12 +41,15 @@ public record BuildSpec(
   /** A file put into the image: inline {@code contents} or a host {@code source} file. */
   public record FileSpec(String path, Optional<String> contents, Optional<Path> source, int mode, long uid, long gid) {}
 
-  /** A user; {@code password} is a crypt(3) hash; without {@code uid} the next free one from 1000 is used. */
+  /**
+   * A user; {@code password} is a crypt(3) hash; without {@code uid} the next free one from 1000 is used.
+   * {@code where} ({@code os.yaml:12}) locates it in the spec for errors found against the base image.
+   */
   public record User(String name, Optional<Long> uid, Optional<String> password, List<String> sshKeys,
-      List<String> groups, String shell) {}
+      List<String> groups, String shell, String where) {}
 
-  /** A group; without {@code gid} the next free one from 1000 is used. */
-  public record Group(String name, Optional<Long> gid) {}
+  /** A group; without {@code gid} the next free one from 1000 is used; {@code where} as for {@link User}. */
+  public record Group(String name, Optional<Long> gid, String where) {}
 
   /** A health check: a command run after boot; {@code required} ones gate the boot as good. */
   public record Health(String name, String command, boolean required) {}
@@ -144,7 +147,8 @@ public record BuildSpec(
         Map<String, SpecNode> g = n.map("a groups entry", Set.of("name", "gid"));
         String name = name(n, g, "group");
         if (!groupNames.add(name)) throw n.error("group '" + name + "' is listed twice");
-        groups.add(new Group(name, g.containsKey("gid") ? Optional.of(id(g.get("gid"), "gid of " + name)) : Optional.empty()));
+        groups.add(new Group(name, g.containsKey("gid") ? Optional.of(id(g.get("gid"), "gid of " + name)) : Optional.empty(),
+            sourceName + ":" + n.line()));
       }
     }
 
@@ -173,7 +177,7 @@ public record BuildSpec(
         String shell = u.containsKey("shell") ? u.get("shell").string("shell of " + name) : "/bin/bash";
         if (!shell.startsWith("/")) throw u.get("shell").error("shell of '" + name + "' must be an absolute path");
         users.add(new User(name, u.containsKey("uid") ? Optional.of(id(u.get("uid"), "uid of " + name)) : Optional.empty(),
-            password, keys, ug, shell));
+            password, keys, ug, shell, sourceName + ":" + n.line()));
       }
     }
 

@@ -102,9 +102,9 @@ final class Customization {
     for (String[] p : passwd) if (p.length > 2) uids.add(parseId(p[2]));
     for (String[] g : group) if (g.length > 2) gids.add(parseId(g[2]));
     for (BuildSpec.Group g : spec.groups()) {
-      if (find(group, g.name()) != null) throw new SpecException("group '" + g.name() + "' already exists in the base image");
+      if (find(group, g.name()) != null) throw new SpecException(g.where() + ": group '" + g.name() + "' already exists in the base image");
       long gid = g.gid().orElseGet(() -> next(gids));
-      if (!gids.add(gid)) throw new SpecException("gid " + gid + " of group '" + g.name() + "' is already used in the base image");
+      if (!gids.add(gid)) throw new SpecException(g.where() + ": gid " + gid + " of group '" + g.name() + "' is already used in the base image");
       group.add(new String[] {g.name(), "x", Long.toString(gid), ""});
       gshadow.add(new String[] {g.name(), "!", "", ""});
     }
@@ -116,9 +116,9 @@ final class Customization {
         uid = 0;
         gid = 0;
       } else {
-        if (find(passwd, u.name()) != null) throw new SpecException("user '" + u.name() + "' already exists in the base image");
+        if (find(passwd, u.name()) != null) throw new SpecException(u.where() + ": user '" + u.name() + "' already exists in the base image");
         uid = u.uid().orElseGet(() -> next(uids));
-        if (!uids.add(uid)) throw new SpecException("uid " + uid + " of user '" + u.name() + "' is already used");
+        if (!uids.add(uid)) throw new SpecException(u.where() + ": uid " + uid + " of user '" + u.name() + "' is already used");
         gid = uid;
         if (!gids.add(gid)) gid = next(gids);
         gids.add(gid);
@@ -131,12 +131,12 @@ final class Customization {
       }
       if (u.password().isPresent()) {
         String[] s = find(shadow, u.name());
-        if (s == null) throw new SpecException("user '" + u.name() + "' has no line in the base image's /etc/shadow");
+        if (s == null) throw new SpecException(u.where() + ": user '" + u.name() + "' has no line in the base image's /etc/shadow");
         s[1] = u.password().get();
       }
       for (String g : u.groups()) {
         String[] row = find(group, g);
-        if (row == null) throw new SpecException("group '" + g + "' of user '" + u.name() + "' exists neither in the base image nor in the spec");
+        if (row == null) throw new SpecException(u.where() + ": group '" + g + "' of user '" + u.name() + "' exists neither in the base image nor in the spec");
         while (row.length < 4) row = java.util.Arrays.copyOf(row, 4);
         String members = row[3] == null ? "" : row[3];
         row[3] = members.isEmpty() ? u.name() : members + "," + u.name();

@@ -176,7 +176,7 @@ class ImageBuilderTest {
     assertThatThrownBy(() -> builder().build(BuildSpec.parse(spec), BuildLock.EMPTY, false, () -> {
       opened[0] = true;
       throw new AssertionError("must not open");
-    })).isInstanceOf(SpecException.class).hasMessage("group 'sudo' already exists in the base image");
+    })).isInstanceOf(SpecException.class).hasMessage(spec + ":5: group 'sudo' already exists in the base image");
     assertThat(opened[0]).isFalse();
   }
 
