@@ -4,7 +4,7 @@ import picocli.CommandLine;
 import picocli.CommandLine.Command;
 
 @Command(name = "image", mixinStandardHelpOptions = true, description = "Build-side image commands.",
-    subcommands = {ImageImportCommand.class, LintCommand.class, ImageKeygenCommand.class, ImageSignCommand.class,
+    subcommands = {ImageBuildCommand.class, ImageImportCommand.class, LintCommand.class, ImageKeygenCommand.class, ImageSignCommand.class,
         ImageVerifyCommand.class})
 final class ImageCommand implements Runnable {
   @CommandLine.Spec CommandLine.Model.CommandSpec spec;

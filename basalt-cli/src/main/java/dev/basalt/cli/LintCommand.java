@@ -40,22 +40,27 @@ final class LintCommand implements Callable<Integer> {
       }
     } else {
       try (ImageSource s = Transports.openSource(RegistryFlags.parse(ref), flags.options(true))) {
-        MergedImage image = MergedImage.resolve(s, flags.platform());
-        TreeRootFs.Sink[] last = new TreeRootFs.Sink[1];
-        try {
-          image.writeTo(() -> {
-            if (last[0] != null) last[0].close();
-            return last[0] = TreeRootFs.sink();
-          });
-          try (TreeRootFs fs = last[0].build()) {
-            report = ImageLint.create().check(fs);
-          }
-        } finally {
-          if (last[0] != null) last[0].close();
-        }
+        report = lint(s, flags.platform());
       }
     }
     System.out.print(format.equals("json") ? report.toJson() : report.toText());
     return report.ok() ? 0 : 1;
+  }
+
+  /** Lints an image's merged tree without unpacking it (also used by {@code image build --lint}). */
+  static LintReport lint(ImageSource s, dev.basalt.oci.api.Platform platform) throws java.io.IOException {
+    MergedImage image = MergedImage.resolve(s, platform);
+    TreeRootFs.Sink[] last = new TreeRootFs.Sink[1];
+    try {
+      image.writeTo(() -> {
+        if (last[0] != null) last[0].close();
+        return last[0] = TreeRootFs.sink();
+      });
+      try (TreeRootFs fs = last[0].build()) {
+        return ImageLint.create().check(fs);
+      }
+    } finally {
+      if (last[0] != null) last[0].close();
+    }
   }
 }
