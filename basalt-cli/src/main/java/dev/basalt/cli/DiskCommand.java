@@ -46,6 +46,9 @@ final class DiskCommand implements Callable<Integer> {
   Path config;
   @Option(names = "--seed", description = "Seed of every identifier on the disk (default: the manifest digest).")
   String seed;
+  @Option(names = "--image-ref", paramLabel = "REF",
+      description = "The reference the node follows for updates, recorded for slot a (default: REF when it is docker://...).")
+  String imageRef;
   @Option(names = "--no-agent", description = "Leave the agent (jlinked Java runtime + jars, ~55 MB) out of the node layer.")
   boolean noAgent;
   @Mixin RegistryFlags flags;
@@ -61,6 +64,8 @@ final class DiskCommand implements Callable<Integer> {
       if (rootSize != null) b.rootSize(parseSize(rootSize, "--root-size"));
       if (espSize != null) b.espSize(parseSize(espSize, "--esp-size"));
       if (seed != null) b.seed(seed);
+      if (imageRef != null) b.imageRef(imageRef);
+      else if (ref.startsWith("docker://")) b.imageRef(ref);
       long t0 = System.nanoTime();
       DiskResult r = b.build();
       double secs = (System.nanoTime() - t0) / 1e9;

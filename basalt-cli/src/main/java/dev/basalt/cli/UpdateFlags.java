@@ -13,11 +13,16 @@ final class UpdateFlags {
   @Option(names = "--apply", description = "Reboot into the new deployment once it is staged.") boolean apply;
   @Option(names = "--download-only", description = "Only fetch the missing layers into the cache; touch no slot.") boolean downloadOnly;
   @Option(names = "--force", description = "Stage even a digest that failed to boot here before, or one already booted/staged.") boolean force;
+  @Option(names = "--tries", paramLabel = "N", description = "Trial boots the new entry gets before the bootloader falls back (1-9, default 3).")
+  Integer tries;
   @Mixin RegistryFlags registry;
 
   Updater updater(Node node, NodeFlags flags) throws IOException {
     Updater.Builder b = Updater.builder(node).platform(registry.platform()).tlsVerify(registry.tlsVerify)
         .force(force).listener(flags.listener());
+    if (tries != null) b.tries(tries);
+    // Images pushed without a node layer get the running node's own (the agent included).
+    if (flags.sysroot == null) NodeLayers.ofRunningNode().ifPresent(l -> b.nodeLayer(l::writeTo));
     if (registry.creds != null) b.credentials(Credentials.parse(registry.creds));
     return b.build();
   }

@@ -1,0 +1,204 @@
+package dev.basalt.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.basalt.testkit.LocalRegistry;
+import dev.basalt.testkit.QemuMachine;
+import dev.basalt.testkit.Tools;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.regex.MatchResult;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import tools.jackson.databind.JsonNode;
+import tools.jackson.databind.json.JsonMapper;
+
+/**
+ * A node's life in QEMU, on one disk and one machine, against a registry on the host loopback:
+ * v1 (built by `basalt disk`, from jars so the agent is in the node layer) boots -> `basalt
+ * upgrade --apply` to v2 (v1 + one small layer) -> v2 boots on trial, passes health, is blessed
+ * -> `rollback --apply` boots v1 in the other slot -> `rollback --apply` back to v2 -> upgrade to
+ * v3 (v2 + a failing required health check, 2 tries) -> both trial boots fail and reboot ->
+ * systemd-boot falls back to v2 by itself -> the agent records v3 failed -> `upgrade` refuses v3.
+ * Seven boots.
+ */
+@Tag("boot")
+class NodeLifecycleBootTest {
+  private static final Duration BOOT = Duration.ofMinutes(8);
+  private static final Duration CMD = Duration.ofSeconds(90);
+  private static final Duration UPGRADE = Duration.ofMinutes(25);
+  private static final JsonMapper JSON = JsonMapper.builder().build();
+
+  @TempDir Path tmp;
+  private final List<String> timeline = new ArrayList<>();
+  private long t0;
+  private int boots;
+
+  private static Path repo() {
+    Path d = Path.of("").toAbsolutePath();
+    while (d != null && !Files.isRegularFile(d.resolve("fixtures/testos/build.sh"))) d = d.getParent();
+    if (d == null) throw new AssertionError("fixtures/testos/build.sh not found");
+    return d;
+  }
+
+  private void mark(String what) {
+    String line = String.format("%6.0f s  %s", (System.nanoTime() - t0) / 1e9, what);
+    timeline.add(line);
+    System.out.println("[node-e2e] " + line);
+  }
+
+  /** Waits for a boot to come up healthy and the agent to have reconciled; logs in. */
+  private MatchResult upHealthy(QemuMachine vm, String what) {
+    boots++;
+    vm.awaitConsole("basalt-health: boot is healthy", BOOT);
+    MatchResult agent = vm.awaitConsole("basalt-agent: reconciled: ([^\n]*)\n", BOOT);
+    vm.login("root", "basalt", BOOT);
+    mark("boot " + boots + " up: " + what);
+    return agent;
+  }
+
+  private static JsonNode status(QemuMachine vm) {
+    String out = vm.execOk("basalt status --format json 2>/dev/null", CMD);
+    return JSON.readTree(out.substring(out.indexOf('{')));
+  }
+
+  @Test
+  void upgradeTrialBlessRollbackFallbackAndRefusal() throws Exception {
+    for (String t : List.of("qemu-img", "umoci", "qemu-system-x86_64", "docker-registry")) Tools.require(t);
+    t0 = System.nanoTime();
+    Path root = repo();
+    List<String> build = List.of("bash", root.resolve("fixtures/testos/build.sh").toString(), "--print-dir");
+    Path os = Path.of(Tools.run(build, null, 1800).requireSuccess(build).stdout().strip());
+
+    // ---- images: v1 = the test OS; v2 = v1 + a small layer; v3 = v2 + a failing required check
+    Path layout = tmp.resolve("layout");
+    Cli.run("image", "import", "--compression", "gzip", os.resolve("rootfs.tar").toString(), "oci:" + layout + ":v1").ok();
+    Path motd = tmp.resolve("motd");
+    Files.writeString(motd, "basalt e2e v2\n");
+    Tools.check("umoci", "tag", "--image", layout + ":v1", "v2");
+    Tools.check("umoci", "insert", "--image", layout + ":v2", motd.toString(), "/etc/basalt-e2e-version");
+    Path check = tmp.resolve("99-e2e-fails");
+    Files.writeString(check, "#!/bin/sh\necho 'v3 is broken on purpose'\nexit 1\n");
+    check.toFile().setExecutable(true);
+    Tools.check("umoci", "tag", "--image", layout + ":v2", "v3");
+    Tools.check("umoci", "insert", "--image", layout + ":v3", check.toString(), "/usr/lib/basalt/health.d/required.d/99-e2e-fails");
+    mark("images built");
+
+    try (LocalRegistry reg = LocalRegistry.start()) {
+      String host = "docker://" + reg.hostPort() + "/e2e/testos:";
+      String guest = "docker://10.0.2.2:" + reg.port() + "/e2e/testos:stable";
+      Cli.run("copy", "--quiet", "--dest-tls-verify=false", "--digestfile", tmp.resolve("d1").toString(), "oci:" + layout + ":v1", host + "v1").ok();
+      String v1 = Files.readString(tmp.resolve("d1")).strip();
+      Cli.run("copy", "--quiet", "--dest-tls-verify=false", "--digestfile", tmp.resolve("d2").toString(), "oci:" + layout + ":v2", host + "v2").ok();
+      Cli.run("copy", "--quiet", "--dest-tls-verify=false", "--digestfile", tmp.resolve("d3").toString(), "oci:" + layout + ":v3", host + "v3").ok();
+      String v2 = Files.readString(tmp.resolve("d2")).strip();
+      String v3 = Files.readString(tmp.resolve("d3")).strip();
+      assertThat(List.of(v1, v2, v3)).doesNotHaveDuplicates();
+
+      // ---- the disk, by basalt from jars (so the node layer carries the agent), following :stable
+      Path disk = tmp.resolve("node.qcow2");
+      List<String> mk = List.of(root.resolve("basalt").toString(), "disk", "--tls-verify=false", host + "v1",
+          "-o", disk.toString(), "--image-ref", guest);
+      Tools.Result made = Tools.run(mk, null, 1800).requireSuccess(mk);
+      System.out.print(made.stdout() + made.stderr());
+      Matcher rh = Pattern.compile("root hash ([0-9a-f]{64})").matcher(made.stdout());
+      assertThat(rh.find()).isTrue();
+      String v1Hash = rh.group(1);
+      Tools.check("qemu-img", "resize", "-q", disk.toString(), "+3G");
+      mark("disk built (v1, agent packaged)");
+
+      try (QemuMachine vm = QemuMachine.builder(disk).consoleLog(tmp.resolve("console.log")).start()) {
+        // ---- boot 1: v1, the fresh disk knows its deployment
+        upHealthy(vm, "v1");
+        vm.execOk("mkdir -p /etc/systemd/network && printf '[Match]\\nName=en*\\n[Network]\\nDHCP=ipv4\\n' > /etc/systemd/network/10-e2e.network"
+            + " && systemctl enable --now systemd-networkd 2>&1 | tail -n 1", CMD);
+        vm.execOk("for i in $(seq 60); do ip -4 route | grep -q '^default' && break; sleep 1; done; ip -4 route | grep '^default'", CMD);
+        JsonNode s = status(vm);
+        assertThat(s.at("/booted/slot").asString()).isEqualTo("a");
+        assertThat(s.at("/booted/manifestDigest").asString()).isEqualTo(v1);
+        assertThat(s.at("/booted/imageRef").asString()).isEqualTo(guest);
+        assertThat(s.at("/booted/verityRootHash").asString()).isEqualTo(v1Hash);
+        assertThat(s.at("/booted/health").asString()).isEqualTo("healthy");
+        assertThat(vm.execOk("systemctl is-active basalt-agent.service", CMD).strip()).isEqualTo("active");
+
+        // ---- upgrade to v2 (:stable now points to it)
+        Cli.run("copy", "--quiet", "--tls-verify=false", host + "v2", host + "stable").ok();
+        QemuMachine.ExecResult up = vm.exec("basalt upgrade --tls-verify=false 2>&1 | tail -n 5", UPGRADE);
+        mark("upgrade v1 -> v2 staged: " + up.output().strip().replace('\n', ' '));
+        assertThat(up.output()).contains("staged " + v2 + " in slot b");
+        vm.reboot();
+        vm.awaitConsole("reboot: Restarting system", CMD);
+
+        // ---- boot 2: v2 on trial, healthy, blessed
+        vm.awaitConsole("basalt-health: boot is healthy", BOOT);
+        MatchResult blessed = vm.awaitConsole("basalt-bless: blessed (\\S+) \\(was (\\S+)\\)", BOOT);
+        assertThat(blessed.group(1)).isEqualTo("basalt-00000002-b.conf");
+        assertThat(blessed.group(2)).isEqualTo("basalt-00000002-b+2-1.conf");
+        vm.awaitConsole("basalt-agent: reconciled: ", BOOT);
+        vm.login("root", "basalt", BOOT);
+        boots++;
+        mark("boot " + boots + " up: v2 (trial, blessed)");
+        assertThat(vm.execOk("cat /etc/basalt-e2e-version", CMD).strip()).isEqualTo("basalt e2e v2");
+        s = status(vm);
+        assertThat(s.at("/booted/slot").asString()).isEqualTo("b");
+        assertThat(s.at("/booted/manifestDigest").asString()).isEqualTo(v2);
+        assertThat(s.at("/booted/health").asString()).isEqualTo("healthy");
+        assertThat(s.at("/rollback/slot").asString()).isEqualTo("a");
+        assertThat(s.at("/rollback/manifestDigest").asString()).isEqualTo(v1);
+
+        // ---- rollback --apply: boots v1 in slot a
+        vm.sendLine("basalt rollback --apply");
+        vm.awaitConsole("reboot: Restarting system", CMD);
+        upHealthy(vm, "v1 (rollback)");
+        s = status(vm);
+        assertThat(s.at("/booted/slot").asString()).isEqualTo("a");
+        assertThat(s.at("/booted/manifestDigest").asString()).isEqualTo(v1);
+        assertThat(s.at("/rollback/manifestDigest").asString()).isEqualTo(v2);
+        assertThat(vm.exec("test -e /etc/basalt-e2e-version", CMD).exitCode()).isNotZero();
+
+        // ---- and back to v2
+        vm.sendLine("basalt rollback --apply");
+        vm.awaitConsole("reboot: Restarting system", CMD);
+        upHealthy(vm, "v2 (rollback of the rollback)");
+        assertThat(status(vm).at("/booted/manifestDigest").asString()).isEqualTo(v2);
+
+        // ---- v3: its required check fails on both trial boots; systemd-boot falls back to v2
+        Cli.run("copy", "--quiet", "--tls-verify=false", host + "v3", host + "stable").ok();
+        vm.execOk("for i in $(seq 60); do ip -4 route | grep -q '^default' && break; sleep 1; done", CMD);
+        up = vm.exec("basalt upgrade --tls-verify=false --tries 2 2>&1 | tail -n 5", UPGRADE);
+        mark("upgrade v2 -> v3 staged: " + up.output().strip().replace('\n', ' '));
+        assertThat(up.output()).contains("staged " + v3 + " in slot a");
+        vm.reboot();
+        vm.awaitConsole("reboot: Restarting system", CMD);
+        for (int i = 1; i <= 2; i++) {
+          vm.awaitConsole("basalt-health: required 99-e2e-fails: FAILED", BOOT);
+          vm.awaitConsole("basalt-health: required checks failed on \\S+: rebooting", CMD);
+          boots++;
+          mark("boot " + boots + ": v3 trial " + i + " failed its health check, rebooting");
+          vm.awaitConsole("reboot: Restarting system", CMD);
+        }
+        MatchResult agent = upHealthy(vm, "v2 again (fallback by the bootloader)");
+        assertThat(agent.group(1)).startsWith("booted slot b").contains("failed here: " + v3);
+        s = status(vm);
+        assertThat(s.at("/booted/slot").asString()).isEqualTo("b");
+        assertThat(s.at("/booted/manifestDigest").asString()).isEqualTo(v2);
+        assertThat(s.at("/failedDigests").toString()).contains(v3);
+        assertThat(s.at("/lastError").asString()).contains("failed its trial boot");
+        QemuMachine.ExecResult refused = vm.exec("basalt upgrade --tls-verify=false 2>&1", UPGRADE);
+        mark("upgrade to v3 again: " + refused.output().strip().replace('\n', ' '));
+        assertThat(refused.exitCode()).isNotZero();
+        assertThat(refused.output()).contains(v3);
+        assertThat(vm.execOk("ls /run/basalt/esp/loader/entries 2>/dev/null || (mount /dev/vda1 /mnt && ls /mnt/loader/entries; umount /mnt)", CMD))
+            .doesNotContain("-a");
+      } finally {
+        System.out.println("[node-e2e] boots: " + boots + "\n" + String.join("\n", timeline));
+      }
+    }
+  }
+}
