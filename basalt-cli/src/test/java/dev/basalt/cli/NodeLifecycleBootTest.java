@@ -223,7 +223,9 @@ class NodeLifecycleBootTest {
         vm.awaitConsole("reboot: Restarting system", CMD);
         for (int i = 1; i <= 2; i++) {
           vm.awaitConsole("basalt-health: required 99-e2e-fails: FAILED", BOOT);
-          vm.awaitConsole("basalt-health: required checks failed on \\S+: rebooting", CMD);
+          // the first failure spends a try; the last one (no try left) reboots to fall back
+          vm.awaitConsole(i < 2 ? "basalt-health: required checks failed on \\S+: rebooting to spend a try"
+              : "basalt-health: required checks failed on \\S+ and no try is left: rebooting to fall back to \\S+", CMD);
           boots++;
           mark("boot " + boots + ": v3 trial " + i + " failed its health check, rebooting");
           vm.awaitConsole("reboot: Restarting system", CMD);
@@ -235,6 +237,7 @@ class NodeLifecycleBootTest {
         assertThat(s.at("/booted/manifestDigest").asString()).isEqualTo(v2);
         assertThat(s.at("/failedDigests").toString()).contains(v3);
         assertThat(s.at("/lastError").asString()).contains("failed its trial boot");
+        vm.execOk("for i in $(seq 60); do ip -4 route | grep -q '^default' && break; sleep 1; done", CMD);
         QemuMachine.ExecResult refused = vm.exec("basalt upgrade --tls-verify=false 2>&1", UPGRADE);
         mark("upgrade to v3 again: " + refused.output().strip().replace('\n', ' '));
         assertThat(refused.exitCode()).isNotZero();
