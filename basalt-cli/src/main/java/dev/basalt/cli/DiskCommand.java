@@ -59,6 +59,9 @@ final class DiskCommand implements Callable<Integer> {
   Path config;
   @Option(names = "--seed", description = "Seed of every identifier on the disk (default: the manifest digest).")
   String seed;
+  @Option(names = "--image-ref", paramLabel = "REF",
+      description = "The reference the node follows for updates, recorded for slot a (default: REF when it is docker://...).")
+  String imageRef;
   @Option(names = "--no-agent", description = "Leave the agent (jlinked Java runtime + jars, ~55 MB) out of the node layer.")
   boolean noAgent;
   @Option(names = "--policy", paramLabel = "FILE",
@@ -81,12 +84,12 @@ final class DiskCommand implements Callable<Integer> {
         ? Path.of(env.apply("BASALT_POLICY")) : null;
     if (policyFile != null) policies.add(SignaturePolicy.load(policyFile));
     if (!verifyKeys.isEmpty()) policies.add(SignaturePolicy.requireSignature(SigningSupport.publicKeys(verifyKeys)));
-    ImageReference imageRef = RegistryFlags.parse(ref);
-    try (ImageSource s = Transports.openSource(imageRef, flags.options(true))) {
+    ImageReference reference = RegistryFlags.parse(ref);
+    try (ImageSource s = Transports.openSource(reference, flags.options(true))) {
       // the source caches its root manifest: the bytes checked are the bytes built from
       Set<String> signedRootHashes = new TreeSet<>();
       for (SignaturePolicy p : policies) {
-        PolicyDecision d = NodePolicy.decide(p, imageRef, s.rootManifest(), flags.tlsVerify,
+        PolicyDecision d = NodePolicy.decide(p, reference, s.rootManifest(), flags.tlsVerify,
             flags.creds != null ? Credentials.parse(flags.creds) : null);
         if (!d.accepted()) throw new ImageException("signature policy refuses " + ref + ": " + d.reason());
         System.err.println("signature policy: " + d.reason());
@@ -98,6 +101,8 @@ final class DiskCommand implements Callable<Integer> {
       if (rootSize != null) b.rootSize(parseSize(rootSize, "--root-size"));
       if (espSize != null) b.espSize(parseSize(espSize, "--esp-size"));
       if (seed != null) b.seed(seed);
+      if (imageRef != null) b.imageRef(imageRef);
+      else if (ref.startsWith("docker://")) b.imageRef(ref);
       long t0 = System.nanoTime();
       DiskResult r = b.build();
       if (!signedRootHashes.isEmpty()) checkRootHash(r, signedRootHashes, cfg);

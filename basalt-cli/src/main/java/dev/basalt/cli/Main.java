@@ -22,6 +22,7 @@ import picocli.CommandLine.Command;
       UpgradeCommand.class,
       SwitchCommand.class,
       RollbackCommand.class,
+      AgentCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

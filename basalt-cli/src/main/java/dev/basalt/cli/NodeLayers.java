@@ -33,6 +33,30 @@ final class NodeLayers {
     return b.agentJars(jars).runtime(AgentRuntime.builder().build().build()).build();
   }
 
+  /**
+   * On a node, the layer it runs from, rebuilt from its own installation (the agent's jars and the
+   * jlinked runtime it runs on), so that an update keeps the node layer of the running agent: the
+   * runtime cannot be jlinked there (no JDK). Empty when not running from a node's runtime.
+   */
+  static java.util.Optional<NodeLayer> ofRunningNode() throws IOException {
+    Path home = Path.of(System.getProperty("java.home", "")).toAbsolutePath();
+    if (!home.equals(Path.of("/", NodeLayer.RUNTIME_DIR))) return java.util.Optional.empty();
+    List<Path> jars = new ArrayList<>();
+    for (String entry : System.getProperty("java.class.path", "").split(File.pathSeparator)) {
+      if (entry.isEmpty()) continue;
+      Path p = Path.of(entry);
+      if (entry.endsWith("*")) {
+        try (var s = Files.list(p.getParent())) {
+          s.filter(f -> f.toString().endsWith(".jar")).sorted().forEach(jars::add);
+        }
+      } else if (entry.endsWith(".jar") && Files.isRegularFile(p)) {
+        jars.add(p);
+      }
+    }
+    if (jars.isEmpty()) return java.util.Optional.empty();
+    return java.util.Optional.of(NodeLayer.builder().mtime(sourceDateEpoch()).agentJars(jars).runtime(home).build());
+  }
+
   static long sourceDateEpoch() {
     String sde = System.getenv("SOURCE_DATE_EPOCH");
     if (sde == null || sde.isBlank()) return 0;

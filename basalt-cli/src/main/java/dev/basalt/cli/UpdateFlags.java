@@ -18,11 +18,16 @@ final class UpdateFlags {
   @Option(names = "--enforce-signatures",
       description = "Require a signature by one of the keys in /etc/basalt/keys/*.pub (besides /etc/basalt/policy.json, which applies whenever present).")
   boolean enforceSignatures;
+  @Option(names = "--tries", paramLabel = "N", description = "Trial boots the new entry gets before the bootloader falls back (1-9, default 3).")
+  Integer tries;
   @Mixin RegistryFlags registry;
 
   Updater updater(Node node, NodeFlags flags) throws IOException {
     Updater.Builder b = Updater.builder(node).platform(registry.platform()).tlsVerify(registry.tlsVerify)
         .force(force).listener(flags.listener());
+    if (tries != null) b.tries(tries);
+    // Images pushed without a node layer get the running node's own (the agent included).
+    if (flags.sysroot == null) NodeLayers.ofRunningNode().ifPresent(l -> b.nodeLayer(l::writeTo));
     Credentials creds = registry.creds != null ? Credentials.parse(registry.creds) : null;
     if (creds != null) b.credentials(creds);
     Path root = flags.sysroot != null ? flags.sysroot : Path.of("/");

@@ -174,7 +174,12 @@ final class TestSystem {
 
   /** A disk of {@code ref} in slot a (64 MiB ESP, 24 MiB slots), its ESP unpacked, booted into slot a. */
   DiskResult makeDisk(String ref) throws IOException {
-    DiskResult r = DiskBuilder.of(merged(ref)).output(disk).espSize(64 * MIB).rootSize(24 * MIB).size(400 * MIB).build();
+    return makeDisk(DiskBuilder.of(merged(ref)));
+  }
+
+  /** Same, from a builder given further options (e.g. the image reference to record). */
+  DiskResult makeDisk(DiskBuilder b) throws IOException {
+    DiskResult r = b.output(disk).espSize(64 * MIB).rootSize(24 * MIB).size(400 * MIB).build();
     unpackEsp();
     boot();
     return r;

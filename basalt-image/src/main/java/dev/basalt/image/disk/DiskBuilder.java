@@ -19,6 +19,8 @@ import dev.basalt.image.lint.RootFs;
 import dev.basalt.image.lint.TreeRootFs;
 import dev.basalt.image.rootfs.MergedImage;
 import java.io.IOException;
+import tools.jackson.databind.SerializationFeature;
+import tools.jackson.databind.json.JsonMapper;
 import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
@@ -30,7 +32,9 @@ import java.nio.file.StandardOpenOption;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
+import java.util.LinkedHashMap;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Objects;
 import java.util.stream.Stream;
 
@@ -86,6 +90,7 @@ public final class DiskBuilder {
   private Long rootSize;
   private long espSize = 512 * MIB;
   private String seed;
+  private String imageRef;
   private DiskConfig config = DiskConfig.EMPTY;
   private TreeProducer nodeLayer;
   private int tries = 3;
@@ -107,6 +112,17 @@ public final class DiskBuilder {
     if (dir == null || !Files.isDirectory(dir)) throw new IllegalArgumentException("output directory does not exist: " + dir);
     if (Files.isDirectory(file)) throw new IllegalArgumentException("output " + file + " is a directory");
     this.output = file.toAbsolutePath();
+    return this;
+  }
+
+  /**
+   * The reference slot a was built from, recorded in {@code basalt/a/deployment.json} as the node's
+   * update source (default none: then {@code basalt upgrade} needs a reference).
+   */
+  public DiskBuilder imageRef(String ref) {
+    Objects.requireNonNull(ref, "imageRef");
+    if (ref.isBlank()) throw new IllegalArgumentException("imageRef must not be blank");
+    this.imageRef = ref;
     return this;
   }
 
@@ -290,7 +306,8 @@ public final class DiskBuilder {
           .file("loader/loader.conf", "timeout 0\neditor no\n".getBytes(StandardCharsets.UTF_8))
           .file("loader/entries/" + entryName, entry.getBytes(StandardCharsets.UTF_8))
           .file("basalt/" + SLOT + "/vmlinuz", boot.kernel())
-          .file("basalt/" + SLOT + "/initrd.img", boot.initrd());
+          .file("basalt/" + SLOT + "/initrd.img", boot.initrd())
+          .file("basalt/" + SLOT + "/deployment.json", deploymentRecord(v.rootHash(), report.kargs()));
       fat.writeTo(ch, esp.offsetBytes(), esp.sizeBytes());
 
       // ---- GPT last: a disk without a table is no disk
@@ -340,6 +357,26 @@ public final class DiskBuilder {
         view.close();
       }
     }
+  }
+
+  /**
+   * Slot a's record, {@code basalt/a/deployment.json}, in the node's SlotRecord form (basalt-node reads it):
+   * lets {@code basalt upgrade} and {@code status} on a fresh disk know what the slot holds.
+   * No deployedAt: the disk's bytes must not depend on the clock.
+   */
+  private byte[] deploymentRecord(String rootHash, List<String> imageKargs) {
+    Map<String, Object> dep = new LinkedHashMap<>();
+    dep.put("imageRef", imageRef);
+    dep.put("manifestDigest", image.manifest().digest().toString());
+    dep.put("verityRootHash", rootHash);
+    dep.put("slot", SLOT);
+    dep.put("serial", SERIAL);
+    dep.put("deployedAt", null);
+    dep.put("health", "unknown");
+    Map<String, Object> rec = new LinkedHashMap<>();
+    rec.put("deployment", dep);
+    rec.put("imageKargs", imageKargs);
+    return JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsBytes(rec);
   }
 
   /** The boot files copied out of the lint view into the work directory. */

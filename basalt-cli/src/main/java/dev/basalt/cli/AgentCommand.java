@@ -1,0 +1,54 @@
+package dev.basalt.cli;
+
+import dev.basalt.node.Agent;
+import dev.basalt.node.AgentPolicy;
+import dev.basalt.node.Node;
+import dev.basalt.node.UpdateSource;
+import dev.basalt.node.Updater;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.util.Random;
+import java.util.concurrent.Callable;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+@Command(name = "agent", mixinStandardHelpOptions = true,
+    description = {"The node agent (basalt-agent.service): reconciles the state after boot (health, blessing, a",
+        "fallback's failed digest), then polls for updates on a jittered timer and downloads or applies them",
+        "per /etc/basalt/agent.toml (mode = download-only | apply | window)."})
+final class AgentCommand implements Callable<Integer> {
+  @Option(names = "--config", paramLabel = "FILE", defaultValue = "/etc/basalt/agent.toml",
+      description = "The policy file (default ${DEFAULT-VALUE}; missing = mode apply, hourly).")
+  Path config;
+
+  @Option(names = "--once", description = "Reconcile and poll once now, then exit (no timer).") boolean once;
+
+  @Option(names = "--reconcile-only", description = "Reconcile after boot and exit.") boolean reconcileOnly;
+
+  @Mixin NodeFlags node;
+  @CommandLine.Spec CommandLine.Model.CommandSpec spec;
+
+  @Override
+  public Integer call() throws Exception {
+    if (once && reconcileOnly) throw new CommandLine.ParameterException(spec.commandLine(), "--once and --reconcile-only exclude each other");
+    AgentPolicy policy = AgentPolicy.read(config);
+    Node n = Node.open(node.environment(spec.commandLine()));
+    Updater.Builder b = Updater.builder(n).tlsVerify(policy.tlsVerify()).listener(node.listener());
+    if (node.sysroot == null) NodeLayers.ofRunningNode().ifPresent(l -> b.nodeLayer(l::writeTo));
+    Agent agent = new Agent(n, b.build(), policy, UpdateSource.local(policy), Clock.systemUTC(), new Random(),
+        m -> System.out.println("basalt-agent: " + m));
+    if (reconcileOnly) {
+      agent.afterBoot();
+      return 0;
+    }
+    if (once) {
+      agent.afterBoot();
+      System.out.println(agent.poll().name().toLowerCase(java.util.Locale.ROOT));
+      return 0;
+    }
+    agent.run();
+    return 0;
+  }
+}

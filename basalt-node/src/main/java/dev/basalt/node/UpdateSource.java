@@ -1,0 +1,26 @@
+package dev.basalt.node;
+
+import dev.basalt.api.NodeStatus;
+import java.io.IOException;
+import java.util.Optional;
+
+/**
+ * Where the agent learns what this node should run. Local policy follows one reference; a fleet
+ * server (later) answers with the reference and digest assigned to this node and hears the status.
+ */
+public interface UpdateSource {
+  /** The reference to follow now; empty when there is nothing to follow. */
+  Optional<String> target(NodeStatus status) throws IOException;
+
+  /** Reports the node's status after each pass (a fleet server records it; local policy ignores it). */
+  default void report(NodeStatus status) throws IOException {}
+
+  /** Local policy: the configured reference, else the booted (or staged) deployment's own. */
+  static UpdateSource local(AgentPolicy policy) {
+    return status -> {
+      if (policy.image() != null) return Optional.of(policy.image());
+      if (status.staged() != null && status.staged().imageRef() != null) return Optional.of(status.staged().imageRef());
+      return Optional.ofNullable(status.booted() == null ? null : status.booted().imageRef());
+    };
+  }
+}
