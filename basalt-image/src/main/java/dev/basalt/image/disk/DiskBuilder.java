@@ -21,7 +21,6 @@ import dev.basalt.image.rootfs.MergedImage;
 import java.io.IOException;
 import tools.jackson.databind.SerializationFeature;
 import tools.jackson.databind.json.JsonMapper;
-import java.io.InputStream;
 import java.nio.ByteBuffer;
 import java.nio.channels.FileChannel;
 import java.nio.charset.StandardCharsets;
@@ -391,32 +390,13 @@ public final class DiskBuilder {
       return new BootFiles(kernel, initrd, sdboot, title(fs));
     }
 
+    // one definition for the disk and the node's slot writer: SlotImage's
     private static Path extract(RootFs fs, String path, Path to) throws IOException {
-      RootFs.Node n = fs.resolve(path).orElseThrow(() -> new DiskBuildException("/" + path + " vanished from the image"));
-      try (InputStream in = fs.open(n.path())) {
-        Files.copy(in, to);
-      }
-      return to;
+      return SlotImage.extract(fs, path, to);
     }
 
-    /** PRETTY_NAME of os-release, else "Linux". */
     private static String title(RootFs fs) throws IOException {
-      for (String p : List.of("etc/os-release", "usr/lib/os-release")) {
-        var n = fs.resolve(p);
-        if (n.isEmpty() || n.get().kind() != RootFs.Kind.REGULAR_FILE) continue;
-        String text;
-        try (InputStream in = fs.open(n.get().path())) {
-          text = new String(in.readNBytes(64 * 1024), StandardCharsets.UTF_8);
-        }
-        for (String line : text.split("\n")) {
-          if (line.startsWith("PRETTY_NAME=")) {
-            String v = line.substring(12).strip();
-            if (v.length() >= 2 && (v.startsWith("\"") || v.startsWith("'"))) v = v.substring(1, v.length() - 1);
-            if (!v.isBlank()) return v;
-          }
-        }
-      }
-      return "Linux";
+      return SlotImage.title(fs);
     }
   }
 

@@ -179,7 +179,7 @@ public final class SlotImage {
     }
   }
 
-  private static Path extract(RootFs fs, String path, Path to) throws IOException {
+  static Path extract(RootFs fs, String path, Path to) throws IOException {
     RootFs.Node n = fs.resolve(path).orElseThrow(() -> new DiskBuildException("/" + path + " vanished from the image"));
     Files.deleteIfExists(to);
     try (InputStream in = fs.open(n.path())) {
@@ -189,7 +189,7 @@ public final class SlotImage {
   }
 
   /** PRETTY_NAME of os-release, else "Linux". */
-  private static String title(RootFs fs) throws IOException {
+  static String title(RootFs fs) throws IOException {
     for (String p : List.of("etc/os-release", "usr/lib/os-release")) {
       var n = fs.resolve(p);
       if (n.isEmpty() || n.get().kind() != RootFs.Kind.REGULAR_FILE) continue;
