@@ -1,0 +1,2 @@
+/** The fleet server. */
+package dev.basalt.fleet.server;
