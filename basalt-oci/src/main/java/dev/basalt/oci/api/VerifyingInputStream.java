@@ -81,6 +81,11 @@ public final class VerifyingInputStream extends FilterInputStream {
     throw new IOException("mark/reset not supported");
   }
 
+  /** Whether this stream checks exactly {@code d}'s digest and size, so a consumer need not hash it again. */
+  public boolean verifies(Descriptor d) {
+    return expected.digest().equals(d.digest()) && expected.size() == d.size();
+  }
+
   /** Bytes read so far. */
   public long count() {
     return count;

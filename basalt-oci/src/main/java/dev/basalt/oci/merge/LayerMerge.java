@@ -92,15 +92,31 @@ public final class LayerMerge {
   private MergeEngine.Archive open(Layer l, String label) throws IOException {
     InputStream raw = l.opener().open();
     try {
-      VerifyingInputStream verifying = new VerifyingInputStream(raw, l.descriptor(), label);
-      InputStream tar = LayerStreams.open(verifying, l.descriptor().mediaType(), label, limits);
+      // Sources hand out streams that already verify the blob: hashing it again would double the SHA-256 work.
+      InputStream verified;
+      Verification verification;
+      if (raw instanceof dev.basalt.oci.api.VerifyingInputStream sourceChecked && sourceChecked.verifies(l.descriptor())) {
+        verified = sourceChecked;
+        verification = () -> {
+          try {
+            sourceChecked.drainAndVerify();
+          } catch (dev.basalt.oci.api.ImageException e) {
+            throw new LayerMergeException(label, null, e.getMessage());
+          }
+        };
+      } else {
+        VerifyingInputStream own = new VerifyingInputStream(raw, l.descriptor(), label);
+        verified = own;
+        verification = own::drainAndVerify;
+      }
+      InputStream tar = LayerStreams.open(verified, l.descriptor().mediaType(), label, limits);
       TarReader reader = new TarReader(tar, label);
       return new MergeEngine.Archive() {
         @Override public TarReader reader() { return reader; }
 
         @Override public void finishAndVerify() throws IOException {
           tar.transferTo(OutputStream.nullOutputStream()); // end-of-archive padding, compressor trailer
-          verifying.drainAndVerify();
+          verification.run();
         }
 
         @Override public void close() throws IOException { reader.close(); }
@@ -109,6 +125,11 @@ public final class LayerMerge {
       raw.close();
       throw e;
     }
+  }
+
+  @FunctionalInterface
+  private interface Verification {
+    void run() throws IOException;
   }
 
   /** Configures a merge; layers are added bottom (base) first, as a manifest lists them. */

@@ -231,6 +231,27 @@ class LayerMergeTest {
   }
 
   @Test
+  void sourceVerifiedStreamsAreTrustedOnlyForTheirOwnDescriptorAndStillFailOnAMismatch() throws IOException {
+    Blob l = blob(new L().file("a", "1"));
+    LayerMerge.Builder good = LayerMerge.builder().layer(l.descriptor(),
+        () -> new dev.basalt.oci.api.VerifyingInputStream(new ByteArrayInputStream(l.bytes()), l.descriptor(), "test source"));
+    assertThat(run(good).text("a")).isEqualTo("1");
+    Digest wrong = Digest.sha256("something else".getBytes());
+    Descriptor lie = new Descriptor(MediaTypes.OCI_LAYER_GZIP, wrong, l.bytes().length);
+    LayerMerge.Builder sourceChecksTheLie = LayerMerge.builder().layer(lie,
+        () -> new dev.basalt.oci.api.VerifyingInputStream(new ByteArrayInputStream(l.bytes()), lie, "test source"));
+    assertThatThrownBy(() -> run(sourceChecksTheLie))
+        .isInstanceOf(LayerMergeException.class)
+        .hasMessageStartingWith("layer " + wrong + ": blob " + wrong + " from test source failed verification");
+    // A stream verifying some other descriptor is not trusted: the merge hashes it itself.
+    LayerMerge.Builder otherDescriptor = LayerMerge.builder().layer(lie,
+        () -> new dev.basalt.oci.api.VerifyingInputStream(new ByteArrayInputStream(l.bytes()), l.descriptor(), "test source"));
+    assertThatThrownBy(() -> run(otherDescriptor))
+        .isInstanceOf(LayerMergeException.class)
+        .hasMessageStartingWith("layer " + wrong + ": digest mismatch");
+  }
+
+  @Test
   void truncatedBlobNamesTheDigest() throws IOException {
     byte[] big = new byte[200_000];
     new java.util.Random(1).nextBytes(big);
