@@ -135,11 +135,7 @@ public final class ImageBuilder {
         history.add("basalt image build: customization (files, users, kargs, units, health, fleet, signing)");
       }
       if (nodeLayer != null) {
-        pending.add(cachedLayer("node", sink -> {
-          SortingSink sorted = new SortingSink(sink);
-          nodeLayer.writeTo(sorted);
-          sorted.finish();
-        }));
+        pending.add(cachedLayer("node", nodeLayer::writeTo));
         history.add("basalt image build: node layer");
       }
       List<Layer> layers = pending.stream().map(Pending::layer).toList();

@@ -102,7 +102,7 @@ public final class NodeLayer {
      *     message names the path
      */
     public NodeLayer build() throws IOException {
-      TreeMap<String, Item> items = new TreeMap<>();
+      TreeMap<String, Item> items = new TreeMap<>(dev.basalt.oci.merge.LayerWriter.PATH_ORDER);
       Adder add = new Adder(items, mtime);
       for (String[] line : index()) {
         if (line[0].equals("f")) {
@@ -229,7 +229,7 @@ public final class NodeLayer {
   }
 
   /**
-   * Feeds every entry, sorted by path, to {@code sink}. Does not call {@link TreeSink#finish()}:
+   * Feeds every entry, in {@link dev.basalt.oci.merge.LayerWriter#PATH_ORDER} (parents before children), to {@code sink}. Does not call {@link TreeSink#finish()}:
    * the layer may be one part of a larger tree.
    *
    * @throws IOException from the sink, or when a jar or runtime file changed size since

@@ -69,7 +69,8 @@ class NodeLayerTest {
     NodeLayer.builder().mtime(1747699200L).build().writeTo(r);
     assertThat(r.finished).as("writeTo leaves finish to the caller").isFalse();
     List<String> paths = r.entries.stream().map(TreeEntry::path).toList();
-    assertThat(paths).isSorted().doesNotHaveDuplicates().startsWith("", "usr", "usr/bin", "usr/bin/basalt", "usr/lib", "usr/lib/basalt");
+    assertThat(paths).isSortedAccordingTo(dev.basalt.oci.merge.LayerWriter.PATH_ORDER).doesNotHaveDuplicates()
+        .startsWith("", "usr", "usr/bin", "usr/bin/basalt", "usr/lib", "usr/lib/basalt");
     for (TreeEntry e : r.entries) {
       var m = switch (e) {
         case TreeEntry.Directory d -> d.metadata();
