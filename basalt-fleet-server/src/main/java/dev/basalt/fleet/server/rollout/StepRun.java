@@ -104,7 +104,10 @@ final class StepRun {
           }
         }
         case REVERTING, REVERT_RELEASED -> {
-          if (!onTarget && !target.equals(v.stagedDigest())) {
+          // After a reboot back, it counts as reverted once it runs the previous digest healthy again.
+          boolean settled = p.stage() == DeviceStage.REVERTING
+              || RolloutEngine.healthy(v.health()) && !v.offline(r.now, policy.offlineTimeout());
+          if (!onTarget && !target.equals(v.stagedDigest()) && settled) {
             e.setValue(p.to(DeviceStage.REVERTED, r.now));
             r.event(Type.DEVICE_REVERTED, p.wave(), id, null, id + " runs " + v.bootedDigest() + " without " + target);
           }
