@@ -12,8 +12,13 @@ public enum DeviceStage {
   RELEASED,
   /** Ran the new digest healthy for the soak time. */
   SUCCEEDED,
-  /** Failed the new digest (boot, health, timeout, or had failed it before); never offered it again. */
+  /**
+   * Failed the new digest (boot, health, timeout, or had failed it before); never offered it again. It is assigned
+   * the previous digest without reboot; if it still runs the new one, a reboot back is released within the budget.
+   */
   FAILED,
+  /** Failed, and allowed to reboot back into the previous digest; becomes FAILED again once it runs it healthy. */
+  ROLLING_BACK,
   /** Assigned the previous digest back; waits for a reboot release if it still runs the new one. */
   REVERTING,
   /** Assigned the previous digest back with reboot allowed. */
@@ -23,11 +28,17 @@ public enum DeviceStage {
   /** No longer among the fleet's devices; does not count in its wave. */
   LEFT;
 
+  /** Whether it counts as failed in its wave. */
+  boolean failed() {
+    return this == FAILED || this == ROLLING_BACK;
+  }
+
   /** Whether the device may have been sent the new digest, so that a revert sends the previous one back. */
   boolean mayHaveTarget() {
     return switch (this) {
-      case DOWNLOADING, READY, RELEASED, SUCCEEDED, FAILED -> true;
+      case DOWNLOADING, READY, RELEASED, SUCCEEDED, FAILED, ROLLING_BACK -> true;
       default -> false;
     };
   }
 }
+

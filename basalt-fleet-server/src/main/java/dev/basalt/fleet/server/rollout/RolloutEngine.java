@@ -135,7 +135,7 @@ public final class RolloutEngine {
     int failed = 0;
     if (r.succeeded < r.released) {
       for (DeviceProgress p : state.devices().values()) {
-        if (p.wave() == r.succeeded && p.stage() == DeviceStage.FAILED) failed++;
+        if (p.wave() == r.succeeded && p.stage().failed()) failed++;
       }
     }
     r.acked = failed;

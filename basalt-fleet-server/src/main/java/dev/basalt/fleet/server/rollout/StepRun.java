@@ -39,7 +39,7 @@ final class StepRun {
     judge();
     boolean forward = r.phase == RolloutPhase.RUNNING || r.phase == RolloutPhase.WAITING_APPROVAL;
     if (forward) releaseWaiting();
-    if (forward && open || r.phase == RolloutPhase.REVERTING) releaseReboots(r.phase == RolloutPhase.REVERTING);
+    releaseReboots(forward && open);
     if (r.phase == RolloutPhase.REVERTING) finishRevert();
   }
 
@@ -103,6 +103,13 @@ final class StepRun {
             r.event(Type.REBOOT_WITHDRAWN, p.wave(), id, null, id + ": maintenance window closed before it rebooted");
           }
         }
+        case ROLLING_BACK -> {
+          if (!onTarget && !target.equals(v.stagedDigest()) && RolloutEngine.healthy(v.health())
+              && !v.offline(r.now, policy.offlineTimeout())) {
+            e.setValue(p.to(DeviceStage.FAILED, r.now));
+            r.event(Type.DEVICE_REVERTED, p.wave(), id, null, id + " failed " + target + " and runs " + v.bootedDigest() + " again");
+          }
+        }
         case REVERTING, REVERT_RELEASED -> {
           // After a reboot back, it counts as reverted once it runs the previous digest healthy again.
           boolean settled = p.stage() == DeviceStage.REVERTING
@@ -120,8 +127,8 @@ final class StepRun {
   private void fail(Map.Entry<String, DeviceProgress> e, String why) {
     DeviceProgress p = e.getValue();
     e.setValue(p.to(DeviceStage.FAILED, r.now));
-    // Reboot allowed: the device is unavailable already or runs the previous digest, so going back disrupts nothing more.
-    r.assign(e.getKey(), r.base.previous(), true);
+    // No reboot yet: if it still runs the new digest, going back is a disruption the budget must allow (releaseReboots).
+    r.assign(e.getKey(), r.base.previous(), false);
     r.event(Type.DEVICE_FAILED, p.wave(), e.getKey(), null, e.getKey() + " " + why);
   }
 
@@ -135,7 +142,7 @@ final class StepRun {
       if (p.stage() == DeviceStage.LEFT) continue;
       total[p.wave()]++;
       if (p.stage() == DeviceStage.SUCCEEDED) ok[p.wave()]++;
-      if (p.stage() == DeviceStage.FAILED) bad[p.wave()]++;
+      if (p.stage().failed()) bad[p.wave()]++;
     }
     while (true) {
       if (r.succeeded < r.released) {
@@ -222,7 +229,7 @@ final class StepRun {
     if (p == null) return false;
     return switch (p.stage()) {
       case RELEASED -> !target.equals(v.bootedDigest());
-      case REVERT_RELEASED -> target.equals(v.bootedDigest());
+      case REVERT_RELEASED, ROLLING_BACK -> target.equals(v.bootedDigest());
       default -> false;
     };
   }
@@ -240,20 +247,34 @@ final class StepRun {
     }
   }
 
-  private void releaseReboots(boolean revert) {
+  /**
+   * Releases reboots within the budgets, in plan order: into the new digest for ready devices (when
+   * {@code forward}: running and inside a window), and back into the previous one for devices still running the new
+   * digest that failed it or are being reverted (windows do not apply: it is the way out).
+   */
+  private void releaseReboots(boolean forward) {
     countGroups();
-    DeviceStage from = revert ? DeviceStage.REVERTING : DeviceStage.READY;
+    boolean reverting = r.phase == RolloutPhase.REVERTING;
     int[][] g = new int[budgets.size()][];
     for (var e : r.devices.entrySet()) {
       DeviceProgress p = e.getValue();
-      if (p.stage() != from) continue;
       DeviceView v = views.get(e.getKey());
-      if (v == null || revert && !target.equals(v.bootedDigest())) continue;
+      if (v == null) continue;
+      boolean onTarget = target.equals(v.bootedDigest());
+      DeviceStage to = switch (p.stage()) {
+        case READY -> forward ? DeviceStage.RELEASED : null;
+        case REVERTING -> reverting && onTarget ? DeviceStage.REVERT_RELEASED : null;
+        case FAILED -> onTarget ? DeviceStage.ROLLING_BACK : null;
+        default -> null;
+      };
+      if (to == null) continue;
       boolean down = unavailable(v, p);
       boolean fits = true;
       for (int i = 0; i < budgets.size(); i++) {
         g[i] = groups.get(i).get(budgets.get(i).groupOf(v.labels()));
-        if (!down && g[i][1] + 1 > budgets.get(i).allowed(g[i][0])) fits = false;
+        // A device that is down already adds nothing, but is held too while its group is over budget:
+        // it would reboot the moment it is back.
+        if (g[i][1] + (down ? 0 : 1) > budgets.get(i).allowed(g[i][0])) fits = false;
       }
       if (!fits) continue;
       var counts = new LinkedHashMap<String, Integer>();
@@ -263,10 +284,11 @@ final class StepRun {
         counts.put(key + ".unavailable", g[i][1]);
         counts.put(key + ".allowed", budgets.get(i).allowed(g[i][0]));
       }
-      e.setValue(p.to(revert ? DeviceStage.REVERT_RELEASED : DeviceStage.RELEASED, r.now));
-      r.assign(e.getKey(), revert ? r.base.previous() : r.base.target(), true);
-      r.event(revert ? Type.REVERT_RELEASED : Type.REBOOT_RELEASED, p.wave(), e.getKey(), counts,
-          e.getKey() + (revert ? " may reboot back into " + r.base.previous().digest() : " may reboot into " + target));
+      boolean back = to != DeviceStage.RELEASED;
+      e.setValue(p.to(to, r.now));
+      r.assign(e.getKey(), back ? r.base.previous() : r.base.target(), true);
+      r.event(back ? Type.REVERT_RELEASED : Type.REBOOT_RELEASED, p.wave(), e.getKey(), counts,
+          e.getKey() + (back ? " may reboot back into " + r.base.previous().digest() : " may reboot into " + target));
     }
   }
 

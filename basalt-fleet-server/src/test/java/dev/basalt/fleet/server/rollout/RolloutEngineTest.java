@@ -132,9 +132,9 @@ class RolloutEngineTest {
     assertThat(step.next().phase()).isEqualTo(expected);
     assertThat(step.events()).filteredOn(e -> e.type() == Type.DEVICE_SUCCEEDED).hasSize(ok);
     assertThat(step.events()).filteredOn(e -> e.type() == Type.DEVICE_FAILED).hasSize(failed);
-    // A failed device gets the previous digest back, reboot allowed (it is down already or runs it).
+    // A device that failed and fell back gets the previous digest back; it runs it, so no reboot.
     for (int i = ok; i < ok + failed; i++) {
-      assertThat(step.assignments().get(devices.get(i).id())).isEqualTo(new Assignment(OLD_IMAGE.imageRef(), OLD, true));
+      assertThat(step.assignments().get(devices.get(i).id())).isEqualTo(new Assignment(OLD_IMAGE.imageRef(), OLD, false));
     }
   }
 
@@ -241,7 +241,9 @@ class RolloutEngineTest {
     assertThat(sim.events(Type.DEVICE_SKIPPED)).singleElement().extracting(RolloutEvent::deviceId).isEqualTo("d3");
     assertThat(sim.state.devices().get("d3").stage()).isEqualTo(DeviceStage.FAILED);
     assertThat(sim.state.devices().get("d7").stage()).isEqualTo(DeviceStage.FAILED);
+    // d7 was unhealthy on the new digest: the reboot back was released (within the budget).
     assertThat(sim.desired.get("d7")).isEqualTo(new Assignment(OLD_IMAGE.imageRef(), OLD, true));
+    assertThat(sim.events(Type.REVERT_RELEASED)).extracting(RolloutEvent::deviceId).containsExactly("d7");
     assertThat(sim.devices.get("d7").rebootsIntoNew).hasSize(1);
     assertThat(sim.devices.get("d7").booted).isEqualTo(OLD);
     assertThat(sim.events(Type.WAVE_SUCCEEDED)).extracting(e -> e.counts().get("failed")).containsExactly(1, 1);
