@@ -44,7 +44,7 @@ public final class RolloutEngine {
   public record Step(RolloutState next, Map<String, Assignment> assignments, List<RolloutEvent> events) {
     public Step {
       Objects.requireNonNull(next, "next");
-      assignments = Collections.unmodifiableMap(new LinkedHashMap<>(assignments));
+      assignments = FrozenMap.copyOf(assignments);
       events = List.copyOf(events);
     }
   }
@@ -299,9 +299,9 @@ public final class RolloutEngine {
     RolloutEngine.Step finish() {
       if (!changed) return new RolloutEngine.Step(base, Map.of(), List.of());
       var next = new RolloutState(base.id(), phase, base.target(), base.previous(), base.waveCount(), released, succeeded,
-          List.copyOf(approved), acked, devices == null ? base.devices() : devices, windowOpen, seq, reason,
+          List.copyOf(approved), acked, devices == null ? base.devices() : FrozenMap.of(devices), windowOpen, seq, reason,
           base.createdAt(), startedAt, now, finishedAt);
-      return new RolloutEngine.Step(next, assignments, events);
+      return new RolloutEngine.Step(next, FrozenMap.of(assignments), events);
     }
   }
 

@@ -3,9 +3,7 @@ package dev.basalt.fleet.server.rollout;
 import com.fasterxml.jackson.annotation.JsonIgnore;
 import java.time.Instant;
 import java.util.ArrayList;
-import java.util.Collections;
 import java.util.EnumMap;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -52,7 +50,7 @@ public record RolloutState(String id, RolloutPhase phase, ImageTarget target, Im
       throw new IllegalArgumentException("succeededWaves must be releasedWaves - 1 or releasedWaves (" + releasedWaves + "), got " + succeededWaves);
     }
     approvedWaves = approvedWaves == null ? List.of() : List.copyOf(new TreeSet<>(approvedWaves));
-    devices = Collections.unmodifiableMap(new LinkedHashMap<>(Objects.requireNonNull(devices, "devices")));
+    devices = FrozenMap.copyOf(Objects.requireNonNull(devices, "devices"));
     Objects.requireNonNull(createdAt, "createdAt");
     Objects.requireNonNull(updatedAt, "updatedAt");
   }

@@ -18,6 +18,9 @@ final class StepRun {
   private final List<DisruptionBudget> budgets;
   /** Per budget: group value → {size, unavailable}. */
   private final List<Map<String, int[]>> groups = new ArrayList<>();
+  /** Devices last seen before this are offline. */
+  private final java.time.Instant seenCutoff;
+  private boolean counted;
 
   StepRun(Run r, RolloutPolicy policy, Map<String, DeviceView> views) {
     this.r = r;
@@ -25,6 +28,12 @@ final class StepRun {
     this.views = views;
     this.target = r.base.target().digest();
     this.budgets = policy.budgets();
+    this.seenCutoff = r.now.minus(policy.offlineTimeout());
+  }
+
+  /** As {@link DeviceView#offline}, without allocating per device. */
+  private boolean offline(DeviceView v) {
+    return !v.online() || v.lastSeen() == null || v.lastSeen().isBefore(seenCutoff);
   }
 
   void run() {
@@ -89,7 +98,7 @@ final class StepRun {
             fail(e, "failed to boot " + target + " and fell back");
           } else if (onTarget && (v.health() == Health.UNHEALTHY || v.health() == Health.FAILED)) {
             fail(e, "is " + v.health() + " on " + target);
-          } else if (onTarget && v.health() == Health.HEALTHY && !v.offline(r.now, policy.offlineTimeout())
+          } else if (onTarget && v.health() == Health.HEALTHY && !offline(v)
               && v.bootedSince() != null && !v.bootedSince().plus(policy.soak()).isAfter(r.now)) {
             e.setValue(p.to(DeviceStage.SUCCEEDED, r.now));
             r.event(Type.DEVICE_SUCCEEDED, p.wave(), id, null, id + " ran " + target + " healthy for " + policy.soak());
@@ -105,7 +114,7 @@ final class StepRun {
         }
         case ROLLING_BACK -> {
           if (!onTarget && !target.equals(v.stagedDigest()) && RolloutEngine.healthy(v.health())
-              && !v.offline(r.now, policy.offlineTimeout())) {
+              && !offline(v)) {
             e.setValue(p.to(DeviceStage.FAILED, r.now));
             r.event(Type.DEVICE_REVERTED, p.wave(), id, null, id + " failed " + target + " and runs " + v.bootedDigest() + " again");
           }
@@ -113,7 +122,7 @@ final class StepRun {
         case REVERTING, REVERT_RELEASED -> {
           // After a reboot back, it counts as reverted once it runs the previous digest healthy again.
           boolean settled = p.stage() == DeviceStage.REVERTING
-              || RolloutEngine.healthy(v.health()) && !v.offline(r.now, policy.offlineTimeout());
+              || RolloutEngine.healthy(v.health()) && !offline(v);
           if (!onTarget && !target.equals(v.stagedDigest()) && settled) {
             e.setValue(p.to(DeviceStage.REVERTED, r.now));
             r.event(Type.DEVICE_REVERTED, p.wave(), id, null, id + " runs " + v.bootedDigest() + " without " + target);
@@ -224,7 +233,7 @@ final class StepRun {
   }
 
   private boolean unavailable(DeviceView v, DeviceProgress p) {
-    if (v.offline(r.now, policy.offlineTimeout())) return true;
+    if (offline(v)) return true;
     if (v.health() == Health.PENDING || v.health() == Health.UNHEALTHY || v.health() == Health.FAILED) return true;
     if (p == null) return false;
     return switch (p.stage()) {
@@ -235,6 +244,8 @@ final class StepRun {
   }
 
   private void countGroups() {
+    if (counted) return;
+    counted = true;
     for (DisruptionBudget b : budgets) groups.add(new HashMap<>());
     if (budgets.isEmpty()) return;
     for (DeviceView v : views.values()) {
@@ -253,21 +264,23 @@ final class StepRun {
    * digest that failed it or are being reverted (windows do not apply: it is the way out).
    */
   private void releaseReboots(boolean forward) {
-    countGroups();
     boolean reverting = r.phase == RolloutPhase.REVERTING;
     int[][] g = new int[budgets.size()][];
     for (var e : r.devices.entrySet()) {
       DeviceProgress p = e.getValue();
+      DeviceStage s = p.stage();
+      if (s == DeviceStage.READY ? !forward : s != DeviceStage.FAILED && (s != DeviceStage.REVERTING || !reverting)) continue;
       DeviceView v = views.get(e.getKey());
       if (v == null) continue;
       boolean onTarget = target.equals(v.bootedDigest());
-      DeviceStage to = switch (p.stage()) {
+      DeviceStage to = switch (s) {
         case READY -> forward ? DeviceStage.RELEASED : null;
         case REVERTING -> reverting && onTarget ? DeviceStage.REVERT_RELEASED : null;
         case FAILED -> onTarget ? DeviceStage.ROLLING_BACK : null;
         default -> null;
       };
       if (to == null) continue;
+      countGroups();
       boolean down = unavailable(v, p);
       boolean fits = true;
       for (int i = 0; i < budgets.size(); i++) {
