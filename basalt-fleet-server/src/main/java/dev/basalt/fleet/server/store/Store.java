@@ -48,11 +48,13 @@ public final class Store {
   private final Database db;
   private final Jdbi jdbi;
   private final Clock clock;
+  private final java.util.concurrent.locks.ReentrantLock writeLock;
 
   public Store(Database db, Clock clock) {
     this.db = db;
     this.jdbi = db.jdbi();
     this.clock = clock;
+    this.writeLock = db.dialect() == Database.Dialect.SQLITE ? new java.util.concurrent.locks.ReentrantLock() : null;
   }
 
   public Database database() {
@@ -69,7 +71,35 @@ public final class Store {
 
   /** Runs {@code callback} in one transaction. */
   public <R> R inTransaction(HandleCallback<R, RuntimeException> callback) {
-    return jdbi.inTransaction(callback);
+    return tx(callback);
+  }
+
+  // SQLite has one writer at a time; queueing writers here is much faster than its busy-timeout sleeps.
+  private <R> R tx(HandleCallback<R, RuntimeException> callback) {
+    if (writeLock == null) return jdbi.inTransaction(callback);
+    writeLock.lock();
+    try {
+      return jdbi.inTransaction(callback);
+    } finally {
+      writeLock.unlock();
+    }
+  }
+
+  private void useTx(org.jdbi.v3.core.HandleConsumer<RuntimeException> callback) {
+    tx(h -> {
+      callback.useHandle(h);
+      return null;
+    });
+  }
+
+  private <R> R write(HandleCallback<R, RuntimeException> callback) {
+    if (writeLock == null) return jdbi.withHandle(callback);
+    writeLock.lock();
+    try {
+      return jdbi.withHandle(callback);
+    } finally {
+      writeLock.unlock();
+    }
   }
 
   // ---- JSON columns
@@ -124,7 +154,7 @@ public final class Store {
 
   /** Stores the CA unless another replica stored one first; returns the one that is stored. */
   public String[] storeCaIfAbsent(String certPem, String keyPem) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       h.createUpdate("INSERT INTO server_ca (id, certificate, private_key, created_at) VALUES (1, :c, :k, :t)"
               + " ON CONFLICT (id) DO NOTHING")
           .bind("c", certPem).bind("k", keyPem).bind("t", nowMillis()).execute();
@@ -164,7 +194,7 @@ public final class Store {
 
   public AdminTokenRecord createAdminToken(String actor, String id, String name, Set<String> scopes, String hash,
       Instant expiresAt) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       h.createUpdate("INSERT INTO admin_tokens (id, name, token_hash, scopes, created_at, expires_at)"
               + " VALUES (:id, :name, :hash, :scopes, :t, :exp)")
           .bind("id", id).bind("name", name).bind("hash", hash).bind("scopes", json(new TreeSet<>(scopes)))
@@ -175,7 +205,7 @@ public final class Store {
   }
 
   public void revokeAdminToken(String actor, String id) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       if (h.createUpdate("UPDATE admin_tokens SET revoked = 1 WHERE id = :id AND revoked = 0").bind("id", id).execute() == 0) {
         throw StoreException.notFound("admin token " + id);
       }
@@ -211,7 +241,7 @@ public final class Store {
 
   public EnrollmentTokenRecord createEnrollmentToken(String actor, String id, String name, Map<String, String> labels,
       String autoApprove, Instant expiresAt, int maxUses, String hash) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       h.createUpdate("INSERT INTO enrollment_tokens (id, name, token_hash, labels, auto_approve, expires_at, max_uses, created_at)"
               + " VALUES (:id, :name, :hash, :labels, :auto, :exp, :max, :t)")
           .bind("id", id).bind("name", name).bind("hash", hash).bind("labels", json(new TreeMap<>(labels)))
@@ -227,7 +257,7 @@ public final class Store {
   }
 
   public void revokeEnrollmentToken(String actor, String id) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       if (h.createUpdate("UPDATE enrollment_tokens SET revoked = 1 WHERE id = :id AND revoked = 0").bind("id", id).execute() == 0) {
         throw StoreException.notFound("enrollment token " + id);
       }
@@ -320,7 +350,7 @@ public final class Store {
    * @throws StoreException CONFLICT when the token has no uses left
    */
   public DeviceInfo enroll(EnrollmentTokenRecord token, NewDevice d) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       int n = h.createUpdate("UPDATE enrollment_tokens SET uses = uses + 1 WHERE id = :id AND revoked = 0"
               + " AND (max_uses = 0 OR uses < max_uses)").bind("id", token.id()).execute();
       if (n == 0) throw new StoreException(StoreException.Kind.CONFLICT, "enrollment token " + token.name() + " has no uses left");
@@ -346,7 +376,7 @@ public final class Store {
    * @param issue makes the certificate from the stored CSR (called inside the transaction)
    */
   public DeviceInfo approve(String actor, String id, java.util.function.Function<String, IssuedCertificate> issue) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       DeviceRecord d = existing(h, id);
       if (d.info().state() != DeviceState.PENDING) {
         throw new StoreException(StoreException.Kind.CONFLICT, "device " + id + " is " + d.info().state().wireName() + ", not pending");
@@ -363,7 +393,7 @@ public final class Store {
 
   /** Revokes a device: its certificate is refused from the next request on. */
   public DeviceInfo revoke(String actor, String id) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       DeviceRecord d = existing(h, id);
       if (d.info().state() == DeviceState.REVOKED) throw new StoreException(StoreException.Kind.CONFLICT, "device " + id + " is already revoked");
       h.createUpdate("UPDATE devices SET state = 'revoked', fleet = NULL WHERE id = :id").bind("id", id).execute();
@@ -374,7 +404,7 @@ public final class Store {
 
   /** Decommissions a device: no certificate, no fleet, no desired state; the row stays as a tombstone. */
   public void decommission(String actor, String id) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       existing(h, id);
       h.createUpdate("UPDATE devices SET state = 'decommissioned', cert_serial = NULL, certificate = NULL, csr = NULL,"
           + " fleet = NULL, membership_error = NULL, desired_ref = NULL, desired_digest = NULL, desired_fleet = NULL,"
@@ -386,7 +416,7 @@ public final class Store {
   /** Changes name and/or labels; {@code check} vets the new labels (fleet overlap) inside the transaction. */
   public DeviceInfo updateDevice(String actor, String id, String name, Map<String, String> labels,
       java.util.function.BiConsumer<Handle, Map<String, String>> check) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       DeviceRecord d = existing(h, id);
       Map<String, Object> details = new LinkedHashMap<>();
       if (name != null && !name.equals(d.info().name())) {
@@ -405,7 +435,7 @@ public final class Store {
 
   /** Replaces an active device's certificate (renewal): the old serial stops working at once. */
   public void renew(String id, String oldSerial, String csr, IssuedCertificate c) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       int n = h.createUpdate("UPDATE devices SET certificate = :cert, cert_serial = :serial, cert_fingerprint = :fp,"
               + " cert_expires = :exp, csr = :csr WHERE id = :id AND cert_serial = :old AND state = 'active'")
           .bind("csr", csr).bind("cert", c.pem()).bind("serial", c.serial()).bind("fp", c.fingerprint()).bind("exp", millis(c.expires()))
@@ -432,7 +462,7 @@ public final class Store {
 
   /** Notes a check-in (polls update it at most once a minute, so idle polls stay reads). */
   public void touch(String id, String serial) {
-    jdbi.useHandle(h -> h.createUpdate("UPDATE devices SET last_seen = :t WHERE id = :id AND cert_serial = :serial")
+    write(h -> h.createUpdate("UPDATE devices SET last_seen = :t WHERE id = :id AND cert_serial = :serial")
         .bind("t", nowMillis()).bind("id", id).bind("serial", serial).execute());
   }
 
@@ -445,7 +475,7 @@ public final class Store {
     Deployment staged = s.staged();
     String bootedDigest = booted == null ? null : booted.manifestDigest();
     long now = nowMillis();
-    return jdbi.withHandle(h -> h.createUpdate("UPDATE devices SET status = :status, booted_digest = :b,"
+    return write(h -> h.createUpdate("UPDATE devices SET status = :status, booted_digest = :b,"
             + " staged_digest = :s, slot = :slot, health = :health, phase = :phase, last_error = :err,"
             + " failed_digests = :failed, bytes_downloaded = :bytes, last_seen = :t,"
             + " booted_since = CASE WHEN booted_digest IS NOT DISTINCT FROM :b2 AND booted_since IS NOT NULL"
@@ -509,7 +539,7 @@ public final class Store {
    * transaction.
    */
   public FleetInfo putFleet(String actor, FleetSpec spec, boolean create, java.util.function.Consumer<Handle> check) {
-    return jdbi.inTransaction(h -> {
+    return tx(h -> {
       boolean exists = fleet(h, spec.name()).isPresent();
       if (create && exists) throw new StoreException(StoreException.Kind.CONFLICT, "fleet " + spec.name() + " already exists");
       if (!create && !exists) throw StoreException.notFound("fleet " + spec.name());
@@ -536,7 +566,7 @@ public final class Store {
   }
 
   public void deleteFleet(String actor, String name) {
-    jdbi.useTransaction(h -> {
+    useTx(h -> {
       if (h.createUpdate("DELETE FROM fleets WHERE name = :n").bind("n", name).execute() == 0) throw StoreException.notFound("fleet " + name);
       h.createUpdate("UPDATE devices SET fleet = NULL WHERE fleet = :n").bind("n", name).execute();
       h.createUpdate("UPDATE rollouts SET active = 0 WHERE fleet = :n").bind("n", name).execute();
