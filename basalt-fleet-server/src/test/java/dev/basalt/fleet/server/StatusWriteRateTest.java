@@ -30,8 +30,8 @@ class StatusWriteRateTest {
   void concurrentReportsAllLand() throws Exception {
     try (TestFleet fleet = new TestFleet(db, dir)) {
       List<DeviceClient> devices = new ArrayList<>();
-      for (int i = 0; i < 16; i++) devices.add(fleet.activeDevice("w" + i, Map.of()));
-      int perDevice = 100;
+      for (int i = 0; i < 8; i++) devices.add(fleet.activeDevice("w" + i, Map.of()));
+      int perDevice = 60;
       long t0 = System.nanoTime();
       try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
         List<Future<?>> fs = new ArrayList<>();
@@ -44,7 +44,7 @@ class StatusWriteRateTest {
         for (Future<?> f : fs) f.get();
       }
       double secs = (System.nanoTime() - t0) / 1e9;
-      System.out.printf("status reports (%s): %d in %.2f s = %.0f/s over mTLS, 16 devices%n", db, devices.size() * perDevice, secs,
+      System.out.printf("status reports (%s): %d in %.2f s = %.0f/s over mTLS, 8 devices%n", db, devices.size() * perDevice, secs,
           devices.size() * perDevice / secs);
       for (DeviceInfo d : fleet.admin.devices(null, null, null)) assertThat(d.bytesDownloaded()).as(d.name()).isEqualTo(perDevice);
     }
