@@ -1,0 +1,159 @@
+package dev.basalt.fleet.server.controller;
+
+import dev.basalt.fleet.server.store.Store;
+import dev.basalt.fleet.server.store.Store.FleetRow;
+import dev.basalt.fleet.server.store.Store.MemberRow;
+import dev.basalt.api.fleet.LabelSelector;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.concurrent.Semaphore;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Consumer;
+
+/**
+ * The fleet controller: on a virtual thread, every {@code interval} (or at once after {@link #wake()}), and only while
+ * it holds the {@link ControllerLock}, it recomputes fleet membership and the desired state of every member, in one
+ * transaction, then wakes the long polls of the devices whose desired state changed.
+ *
+ * <p>Today a fleet's pinned target is assigned to all its members directly; the rollout engine plugs in at
+ * {@link #assign}.
+ */
+public final class FleetController implements AutoCloseable {
+  private static final System.Logger LOG = System.getLogger(FleetController.class.getName());
+
+  /** What a device's desired state becomes. */
+  public record Target(String imageRef, String digest, boolean rebootAllowed) {}
+
+  private final Store store;
+  private final ControllerLock lock;
+  private final Duration interval;
+  private final Consumer<Collection<String>> onDesiredChanged;
+  private final Semaphore wakeups = new Semaphore(0);
+  private volatile boolean running;
+  private volatile boolean leader;
+  private Thread thread;
+
+  public FleetController(Store store, ControllerLock lock, Duration interval, Consumer<Collection<String>> onDesiredChanged) {
+    this.store = Objects.requireNonNull(store);
+    this.lock = Objects.requireNonNull(lock);
+    this.interval = Objects.requireNonNull(interval);
+    this.onDesiredChanged = Objects.requireNonNull(onDesiredChanged);
+  }
+
+  public synchronized void start() {
+    if (running) return;
+    running = true;
+    thread = Thread.ofVirtual().name("basalt-fleet-controller").start(this::loop);
+  }
+
+  /** Runs a tick soon (after a change through the API). */
+  public void wake() {
+    wakeups.release();
+  }
+
+  /** Whether this instance held the controller lock at its last tick. */
+  public boolean isLeader() {
+    return leader;
+  }
+
+  private void loop() {
+    while (running) {
+      try {
+        tick();
+      } catch (RuntimeException e) {
+        LOG.log(System.Logger.Level.WARNING, "fleet controller tick failed: " + e);
+      }
+      try {
+        wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS);
+        wakeups.drainPermits();
+      } catch (InterruptedException e) {
+        return;
+      }
+    }
+  }
+
+  /** One pass (when the lock is held); returns the ids of the devices whose desired state changed. */
+  public List<String> tick() {
+    leader = lock.tryHold();
+    if (!leader) return List.of();
+    List<String> changed = store.inTransaction(h -> {
+      List<FleetRow> fleets = store.fleetRows(h);
+      Map<String, LabelSelector> selectors = new LinkedHashMap<>();
+      for (FleetRow f : fleets) selectors.put(f.name(), f.selector());
+      Map<String, List<MemberRow>> members = new LinkedHashMap<>();
+      for (FleetRow f : fleets) members.put(f.name(), new ArrayList<>());
+      List<String> out = new ArrayList<>();
+      for (MemberRow d : store.activeDevices(h)) {
+        List<String> m = Membership.matching(selectors, d.labels());
+        String fleet = m.size() == 1 ? m.getFirst() : null;
+        String error = m.size() > 1 ? "matches fleets " + String.join(", ", m) + "; a device can be in one fleet only" : null;
+        if (!Objects.equals(fleet, d.fleet()) || !Objects.equals(error, d.membershipError())) {
+          store.setMembership(h, d.id(), fleet, error);
+        }
+        if (fleet != null) {
+          members.get(fleet).add(d);
+        } else if (d.desired().fleet() != null) {
+          // Left its fleet: nothing is assigned any more (the device keeps what it runs).
+          store.setDesired(h, d.id(), null, null, false, null);
+          out.add(d.id());
+        }
+      }
+      for (FleetRow f : fleets) {
+        Map<String, Target> targets = assign(f, members.get(f.name()));
+        for (MemberRow d : members.get(f.name())) {
+          Target t = targets.get(d.id());
+          var cur = d.desired();
+          boolean same = t == null
+              ? cur.digest() == null && f.name().equals(cur.fleet())
+              : Objects.equals(t.imageRef(), cur.imageRef()) && Objects.equals(t.digest(), cur.digest())
+                  && t.rebootAllowed() == cur.rebootAllowed() && f.name().equals(cur.fleet());
+          if (!same) {
+            store.setDesired(h, d.id(), t == null ? null : t.imageRef(), t == null ? null : t.digest(),
+                t != null && t.rebootAllowed(), f.name());
+            out.add(d.id());
+          }
+        }
+      }
+      return out;
+    });
+    if (!changed.isEmpty()) onDesiredChanged.accept(changed);
+    return changed;
+  }
+
+  /**
+   * The desired state of each member of {@code fleet} (absent: nothing assigned). THE PLUG-IN POINT of the rollout
+   * engine: load the fleet's active rollout, call {@code RolloutEngine.step(state, policy, views)}, persist the next
+   * state ({@link Store#saveRollout}) and events ({@link Store#rolloutEvent}) in this same transaction, and return its
+   * assignments. Today: the pinned target, to every member, reboot allowed.
+   */
+  Map<String, Target> assign(FleetRow fleet, List<MemberRow> members) {
+    Map<String, Target> out = new LinkedHashMap<>();
+    if (fleet.targetDigest() == null) return out;
+    for (MemberRow m : members) out.put(m.id(), new Target(fleet.targetRef(), fleet.targetDigest(), true));
+    return out;
+  }
+
+  @Override
+  public void close() {
+    running = false;
+    Thread t;
+    synchronized (this) {
+      t = thread;
+    }
+    if (t != null) {
+      t.interrupt();
+      try {
+        t.join(5000);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+      }
+    }
+    lock.close();
+    leader = false;
+  }
+}
