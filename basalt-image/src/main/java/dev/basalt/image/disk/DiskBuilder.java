@@ -269,7 +269,8 @@ public final class DiskBuilder {
 
   private void checkSizes() throws DiskBuildException {
     if (size != null && rootSize != null && size < minimumSize(espSize, rootSize)) throw tooSmall(size, rootSize);
-    if (size != null && size < minimumSize(espSize, 8 * MIB)) throw tooSmall(size, 8 * MIB);
+    // without a slot size the default is at least 1 GiB: a disk smaller than that is known to be too small now
+    if (size != null && rootSize == null && size < minimumSize(espSize, MIN_DEFAULT_SLOT)) throw tooSmall(size, MIN_DEFAULT_SLOT);
   }
 
   private DiskBuildException tooSmall(long size, long slot) {
