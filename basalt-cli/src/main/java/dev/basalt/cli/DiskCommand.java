@@ -50,89 +50,27 @@ final class DiskCommand implements Callable<Integer> {
   @Option(names = "--size", paramLabel = "SIZE",
       description = "Disk size, e.g. 8G (default: ESP + 2 root slots + verity + 1 GiB var).")
   String size;
-  @Option(names = "--root-size", paramLabel = "SIZE",
-      description = "Size of each root slot (default: 2 x the root filesystem, rounded up to 256 MiB, at least 1 GiB).")
-  String rootSize;
-  @Option(names = "--esp-size", paramLabel = "SIZE", description = "ESP size (default 512M).")
-  String espSize;
-  @Option(names = "--config", paramLabel = "FILE", description = "config.toml: users, hostname, kernel arguments.")
-  Path config;
-  @Option(names = "--seed", description = "Seed of every identifier on the disk (default: the manifest digest).")
-  String seed;
-  @Option(names = "--image-ref", paramLabel = "REF",
-      description = "The reference the node follows for updates, recorded for slot a (default: REF when it is docker://...).")
-  String imageRef;
-  @Option(names = "--no-agent", description = "Leave the agent (jlinked Java runtime + jars, ~55 MB) out of the node layer.")
-  boolean noAgent;
-  @Option(names = "--policy", paramLabel = "FILE",
-      description = "containers-policy.json the image must satisfy, checked before anything is written (default: $BASALT_POLICY when set; /etc/containers/policy.json is never read).")
-  Path policy;
-  @Option(names = "--verify", paramLabel = "PUB",
-      description = "Require a simple-signing signature by this cosign public key for the image's repository (repeatable).")
-  List<Path> verifyKeys = List.of();
-  @Mixin RegistryFlags flags;
+  @Mixin DiskOptions options;
 
   /** Where {@code $BASALT_POLICY} is read from (tests replace it). */
   static UnaryOperator<String> env = System::getenv;
 
   @Override
   public Integer call() throws Exception {
-    DiskConfig cfg = config != null ? DiskConfig.parse(config) : DiskConfig.EMPTY;
     DiskImageFormat fmt = format != null ? parseFormat(format) : fromExtension(output);
-    List<SignaturePolicy> policies = new ArrayList<>();
-    Path policyFile = policy != null ? policy : env.apply("BASALT_POLICY") != null && !env.apply("BASALT_POLICY").isEmpty()
-        ? Path.of(env.apply("BASALT_POLICY")) : null;
-    if (policyFile != null) policies.add(SignaturePolicy.load(policyFile));
-    if (!verifyKeys.isEmpty()) policies.add(SignaturePolicy.requireSignature(SigningSupport.publicKeys(verifyKeys)));
-    ImageReference reference = RegistryFlags.parse(ref);
-    try (ImageSource s = Transports.openSource(reference, flags.options(true))) {
-      // the source caches its root manifest: the bytes checked are the bytes built from
-      Set<String> signedRootHashes = new TreeSet<>();
-      for (SignaturePolicy p : policies) {
-        PolicyDecision d = NodePolicy.decide(p, reference, s.rootManifest(), flags.tlsVerify,
-            flags.creds != null ? Credentials.parse(flags.creds) : null);
-        if (!d.accepted()) throw new ImageException("signature policy refuses " + ref + ": " + d.reason());
-        System.err.println("signature policy: " + d.reason());
-        signedRootHashes.addAll(d.signedRootHashes());
-      }
-      MergedImage image = MergedImage.resolve(s, flags.platform());
-      DiskBuilder b = DiskBuilder.of(image).output(output).format(fmt).config(cfg).nodeLayer(NodeLayers.forThisInstallation(!noAgent)::writeTo);
+    long t0 = System.nanoTime();
+    DiskResult r = options.write(ref, b -> {
+      b.output(output).format(fmt);
       if (size != null) b.size(parseSize(size, "--size"));
-      if (rootSize != null) b.rootSize(parseSize(rootSize, "--root-size"));
-      if (espSize != null) b.espSize(parseSize(espSize, "--esp-size"));
-      if (seed != null) b.seed(seed);
-      if (imageRef != null) b.imageRef(imageRef);
-      else if (ref.startsWith("docker://")) b.imageRef(ref);
-      long t0 = System.nanoTime();
-      DiskResult r = b.build();
-      if (!signedRootHashes.isEmpty()) checkRootHash(r, signedRootHashes, cfg);
-      double secs = (System.nanoTime() - t0) / 1e9;
-      for (Finding f : r.lint().warnings()) {
-        System.err.println("warning: [" + f.check().id() + "] " + (f.path() == null ? "" : f.path() + ": ") + f.problem());
-      }
-      System.out.print(r.summary());
-      System.err.printf(Locale.ROOT, "built in %.1f s%s%n", secs, r.nodeLayerAdded() ? " (node layer added)" : "");
-    }
+      return b.build();
+    }, () -> {
+      Files.deleteIfExists(output);
+      return "removed " + output;
+    });
+    double secs = (System.nanoTime() - t0) / 1e9;
+    System.out.print(r.summary());
+    System.err.printf(Locale.ROOT, "built in %.1f s%s%n", secs, r.nodeLayerAdded() ? " (node layer added)" : "");
     return 0;
-  }
-
-  /**
-   * root-a of a disk without --config and --seed is the slot a node builds from the image: its root hash must be one
-   * the signatures vouch for, else the disk is removed. With either, root-a differs by design and is not comparable.
-   */
-  private void checkRootHash(DiskResult r, Set<String> signed, DiskConfig cfg) throws IOException {
-    if (config != null || seed != null) {
-      System.err.println("note: the signed root hash is not compared: --config/--seed change root-a");
-      return;
-    }
-    String actual = r.verity().rootHash();
-    if (signed.contains(actual)) {
-      System.err.println("root-a verity root hash " + actual + " matches the signed one");
-      return;
-    }
-    Files.deleteIfExists(output);
-    throw new ImageException("root-a built from " + ref + " has verity root hash " + actual + ", but its signature "
-        + "vouches for " + String.join(" or ", signed) + "; removed " + output);
   }
 
   static DiskImageFormat parseFormat(String f) {

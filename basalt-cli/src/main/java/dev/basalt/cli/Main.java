@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ImageCommand.class,
       MkfsCommand.class,
       DiskCommand.class,
+      InstallCommand.class,
       CacheCommand.class,
       RunCommand.class,
       StatusCommand.class,

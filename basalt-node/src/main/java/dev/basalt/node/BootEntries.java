@@ -1,6 +1,8 @@
 package dev.basalt.node;
 
 import dev.basalt.api.ApiJson;
+import dev.basalt.image.disk.DiskBuilder;
+import dev.basalt.image.disk.DiskConfig;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -182,6 +184,22 @@ public final class BootEntries {
       return Optional.empty();
     } catch (IllegalArgumentException e) {
       return Optional.empty();
+    }
+  }
+
+  /**
+   * The node's config ({@code basalt/config.toml}, written by {@code basalt disk --config}): users
+   * and host name applied again to every slot an update writes. Empty when there is none.
+   *
+   * @throws NodeException when the file is there but not a valid config
+   */
+  public Optional<DiskConfig> nodeConfig() throws IOException {
+    Path p = esp.resolve(DiskBuilder.NODE_CONFIG);
+    if (!Files.isRegularFile(p)) return Optional.empty();
+    try {
+      return Optional.of(DiskConfig.parse(p));
+    } catch (DiskConfig.ConfigException e) {
+      throw new NodeException("the node's config on the ESP is not valid: " + e.getMessage(), e);
     }
   }
 

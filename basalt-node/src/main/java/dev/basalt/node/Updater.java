@@ -9,6 +9,7 @@ import dev.basalt.fs.tree.TreeSink;
 import dev.basalt.fs.verity.Verity;
 import dev.basalt.fs.verity.VerityOptions;
 import dev.basalt.fs.verity.VerityResult;
+import dev.basalt.image.disk.DiskConfig;
 import dev.basalt.image.disk.SlotImage;
 import dev.basalt.image.disk.TreeProducer;
 import dev.basalt.image.rootfs.MergedImage;
@@ -40,6 +41,7 @@ import java.util.Comparator;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.stream.Stream;
 
 /**
@@ -47,8 +49,9 @@ import java.util.stream.Stream;
  * resolve the reference → signature policy → pin the manifest digest → refuse a digest that failed
  * here before (unless forced) → fetch missing layers into the blob cache ({@code <state>/cache},
  * digest-verified, resumable) → <i>from here the inactive slot is given up: its entries and
- * record are removed first</i> → merge the layers (+ node layer when missing) into the EROFS of the
- * inactive root partition → fsync → verity tree into its verity partition → fsync → its root hash
+ * record are removed first</i> → merge the layers (+ node layer when missing, + the node's users
+ * and host name from the ESP's {@code basalt/config.toml}, see {@link BootEntries#nodeConfig()})
+ * into the EROFS of the inactive root partition → fsync → verity tree into its verity partition → fsync → its root hash
  * must be one the accepting signatures vouch for (when they carry one) → kernel and
  * initramfs to {@code basalt/<slot>/} on the ESP → {@code deployment.json} → the counted entry
  * {@code basalt-<serial>-<slot>+3.conf}, written last: the commit point → state.
@@ -196,8 +199,23 @@ public final class Updater {
       MergedImage cached = MergedImage.resolve(new PinnedSource(src.name(), manifest, cache), platform);
       SlotImage writer = SlotImage.of(cached).tap(down -> new Progress(down, listener));
       if (nodeLayer != null) writer.nodeLayer(nodeLayer);
+      Optional<DiskConfig> config = entries.nodeConfig();
       Path work = Files.createTempDirectory(state.directory(), "work-");
       try {
+        boolean compareRootHash = !approval.signedRootHashes().isEmpty();
+        if (config.isPresent()) {
+          // the node's users and host name go into every slot; the signed root hash is of the image without them,
+          // so it is checked on a scratch copy of the plain slot first (one more pass over the layers)
+          writer.config(config.get());
+          listener.info("applying the node's config (" + config.get().users().size() + " users"
+              + config.get().hostname().map(h -> ", host name " + h).orElse("") + ")");
+          if (compareRootHash) {
+            SlotImage plain = SlotImage.of(cached);
+            if (nodeLayer != null) plain.nodeLayer(nodeLayer);
+            requireSigned(plain.rootHash(work), approval, target, ref, digest);
+            compareRootHash = false;
+          }
+        }
         SlotImage.Result res;
         VerityResult verity;
         try (FileChannel ch = FileChannel.open(node.environment().disk(), StandardOpenOption.READ, StandardOpenOption.WRITE)) {
@@ -210,11 +228,7 @@ public final class Updater {
         }
         listener.progress("verity", res.rootFs().imageBytes(), res.rootFs().imageBytes());
         // the signature covers what boots: the slot must be the one the signer built (no entry points at it yet)
-        if (!approval.signedRootHashes().isEmpty() && !approval.signedRootHashes().contains(verity.rootHash())) {
-          throw new NodeException("slot " + target.id() + " built from " + ref + " (" + digest + ") has verity root hash "
-              + verity.rootHash() + ", but its signature vouches for " + String.join(" or ",
-              new java.util.TreeSet<>(approval.signedRootHashes())) + "; not committing a boot entry for it");
-        }
+        if (compareRootHash) requireSigned(verity.rootHash(), approval, target, ref, digest);
         d = phase(d, UpdatePhase.INSTALLING_BOOT_FILES, "basalt/" + target.id());
         entries.installBootFiles(target, res.kernel(), res.initrd(), listener::progress);
 
@@ -257,6 +271,14 @@ public final class Updater {
     List<String> list = new ArrayList<>(out);
     list.add("basalt.verity=" + rootHash);
     return list;
+  }
+
+  private static void requireSigned(String rootHash, SignaturePolicy.Approval approval, Slot target, String ref,
+      String digest) throws NodeException {
+    if (approval.signedRootHashes().contains(rootHash)) return;
+    throw new NodeException("slot " + target.id() + " built from " + ref + " (" + digest + ") has verity root hash "
+        + rootHash + ", but its signature vouches for " + String.join(" or ",
+        new java.util.TreeSet<>(approval.signedRootHashes())) + "; not committing a boot entry for it");
   }
 
   private NodeState.Data phase(NodeState.Data d, UpdatePhase p, String detail) throws IOException {

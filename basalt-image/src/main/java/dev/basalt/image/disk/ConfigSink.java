@@ -34,6 +34,7 @@ final class ConfigSink implements TreeSink {
   private final Map<String, Held> held = new LinkedHashMap<>();
   private final List<TreeEntry.Hardlink> heldLinks = new ArrayList<>();
   private final Set<String> seenDirs = new HashSet<>();
+  private final Map<String, Long> assigned = new LinkedHashMap<>();
   private boolean hasBash;
 
   private record Held(TreeEntry.RegularFile entry, byte[] content) {}
@@ -44,6 +45,11 @@ final class ConfigSink implements TreeSink {
     if (!config.users().isEmpty()) watched.addAll(List.of("etc/passwd", "etc/shadow", "etc/group", "etc/gshadow"));
     if (config.hostname().isPresent()) watched.add("etc/hostname");
     for (DiskConfig.User u : config.users()) if (u.key().isPresent()) watched.add(keysPath(u));
+  }
+
+  /** The uid each non-root user got; valid after {@link #finish()}. */
+  Map<String, Long> assignedUids() {
+    return Map.copyOf(assigned);
   }
 
   static boolean isNoop(DiskConfig c) {
@@ -148,18 +154,39 @@ final class ConfigSink implements TreeSink {
         if (existing == null) throw new TreeException("etc/passwd", "has no root user");
         uid = 0;
         gid = 0;
-      } else {
-        if (existing != null) {
+      } else if (existing != null) {
+        // a node re-applying its config to an update whose image now has this user: same uid or nothing
+        long has = existing.length > 2 ? number(existing[2]) : -1;
+        if (u.uid().isEmpty()) {
           throw new TreeException("etc/passwd", "user '" + u.name() + "' already exists in the image; the disk config"
               + " adds new users (and configures root) only");
         }
-        uid = FIRST_UID;
-        while (uids.contains(uid) || gids.contains(uid)) {
-          if (++uid > LAST_UID) throw new TreeException("etc/passwd", "no free uid between " + FIRST_UID + " and " + LAST_UID);
+        if (has != u.uid().getAsLong()) {
+          throw new TreeException("etc/passwd", "user '" + u.name() + "' exists in the image with uid " + existing[2]
+              + ", but the config gives it uid " + u.uid().getAsLong() + " (its files on /var belong to that uid)");
+        }
+        uid = has;
+        gid = existing.length > 3 ? number(existing[3]) : has;
+        assigned.put(u.name(), uid);
+      } else {
+        if (u.uid().isPresent()) {
+          uid = u.uid().getAsLong();
+          String[] user = byNumber(passwd, uid);
+          String[] grp = byNumber(group, uid);
+          if (user != null || grp != null) {
+            throw new TreeException(user != null ? "etc/passwd" : "etc/group", (user != null ? "uid " : "gid ") + uid
+                + " of user '" + u.name() + "' is already taken by '" + (user != null ? user : grp)[0] + "' in the image");
+          }
+        } else {
+          uid = FIRST_UID;
+          while (uids.contains(uid) || gids.contains(uid)) {
+            if (++uid > LAST_UID) throw new TreeException("etc/passwd", "no free uid between " + FIRST_UID + " and " + LAST_UID);
+          }
         }
         gid = uid;
         uids.add(uid);
         gids.add(gid);
+        assigned.put(u.name(), uid);
         String home = "/" + home(u);
         passwd.add(new String[] {u.name(), "x", Long.toString(uid), Long.toString(gid), "", home, shell});
         group.add(new String[] {u.name(), "x", Long.toString(gid), ""});
@@ -205,6 +232,11 @@ final class ConfigSink implements TreeSink {
     Set<String> set = new LinkedHashSet<>(members.isEmpty() ? List.of() : List.of(members.split(",")));
     set.add(name);
     line[index] = String.join(",", set);
+  }
+
+  private static String[] byNumber(List<String[]> lines, long id) {
+    for (String[] l : lines) if (l.length > 2 && number(l[2]) == id) return l;
+    return null;
   }
 
   private static String[] find(List<String[]> lines, String name) {

@@ -6,17 +6,11 @@ import dev.basalt.fs.erofs.ErofsWriter;
 import dev.basalt.fs.fat.Fat32Builder;
 import dev.basalt.fs.gpt.GptPartition;
 import dev.basalt.fs.gpt.GptTable;
-import dev.basalt.fs.gpt.Guids;
 import dev.basalt.fs.gpt.PartitionTypes;
-import dev.basalt.fs.tree.TreeException;
-import dev.basalt.fs.tree.TreeSink;
 import dev.basalt.fs.verity.Verity;
 import dev.basalt.fs.verity.VerityOptions;
 import dev.basalt.fs.verity.VerityResult;
 import dev.basalt.image.lint.ImageLint;
-import dev.basalt.image.lint.LintReport;
-import dev.basalt.image.lint.RootFs;
-import dev.basalt.image.lint.TreeRootFs;
 import dev.basalt.image.rootfs.MergedImage;
 import java.io.IOException;
 import tools.jackson.databind.SerializationFeature;
@@ -56,7 +50,12 @@ import java.util.stream.Stream;
  * is not bootable is refused with lint's findings. Then the verity tree is computed over the
  * region, the ESP and the GPT are written, and the raw file is converted if another format is
  * asked for. The output appears atomically (temp file beside it, renamed); on any failure
- * nothing is left behind.
+ * nothing is left behind. {@link #writeOnto} writes the same disk in place onto a block device
+ * ({@code basalt install to-disk}), invalidating its partition table first.
+ *
+ * <p>With a {@link DiskConfig} that has users or a host name, the ESP also gets
+ * {@value #NODE_CONFIG}: that config with each user's uid fixed, which the node applies again to
+ * every slot it writes, so that accounts and host name survive updates.
  *
  * <p><b>Slot size</b> ({@link #rootSize}): by default twice the EROFS size rounded up to 256
  * MiB, at least 1 GiB — headroom for later, larger images, since updates write into the other
@@ -81,6 +80,8 @@ public final class DiskBuilder {
   static final long DEFAULT_VAR = 1L << 30;
   static final int SERIAL = 1;
   static final String SLOT = "a";
+  /** The node's config on the ESP: users and host name it applies again to every slot it writes. */
+  public static final String NODE_CONFIG = "basalt/config.toml";
 
   private final MergedImage image;
   private Path output;
@@ -93,7 +94,6 @@ public final class DiskBuilder {
   private DiskConfig config = DiskConfig.EMPTY;
   private TreeProducer nodeLayer;
   private int tries = 3;
-  private String architecture = "x86_64";
 
   private DiskBuilder(MergedImage image) {
     this.image = Objects.requireNonNull(image, "image");
@@ -205,18 +205,72 @@ public final class DiskBuilder {
     return MIB + esp + 2 * slot + 2 * veritySize(slot) + MIN_VAR_MIB * MIB + MIB;
   }
 
-  /** Writes the disk. */
+  /** Writes the disk file. */
   public DiskResult build() throws IOException {
     if (output == null) throw new IllegalStateException("no output: call output(Path)");
-    if (size != null && rootSize != null && size < minimumSize(espSize, rootSize)) throw tooSmall(size, rootSize);
+    checkSizes();
     String effectiveSeed = seed != null ? seed : image.manifest().digest().toString();
     Path work = Files.createTempDirectory(output.getParent(), "." + output.getFileName() + ".basalt-");
     try {
-      DiskResult r = write(work, effectiveSeed);
-      return r;
+      Path raw = work.resolve("disk.raw");
+      Written w;
+      try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
+          StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
+        w = write(ch, work, effectiveSeed, false);
+      }
+      Path ready;
+      if (format == DiskImageFormat.RAW) {
+        ready = raw;
+      } else {
+        ready = work.resolve("disk.out");
+        DiskImages.convert(raw, ready, format, effectiveSeed);
+        Files.delete(raw);
+      }
+      Files.move(ready, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+      return w.result(output, format, Files.size(output), effectiveSeed);
     } finally {
       deleteTree(work);
     }
+  }
+
+  /**
+   * Writes the disk in place onto {@code target}, an existing block device (or file) of
+   * {@linkplain #size(long) size} bytes — its whole size: the GPT goes at its end. Same bytes as
+   * {@link #build()} writes into a file of that size, wherever that file has data; the rest of the
+   * target (unused slot b, var past its first MiB) keeps what it held, none of it reachable.
+   *
+   * <p>Order, so that a cut at any point leaves nothing that claims to be bootable: the first MiB
+   * (protective MBR, primary GPT) and the last 2 MiB (backup GPT) are zeroed and flushed first;
+   * then root-a, verity-a and the ESP are written, and the start of root-b, verity-b and var zeroed
+   * (no stale filesystem signature: preinit makes ext4 on var only when it finds none); the GPT
+   * last, then flushed. On failure the target is left without a partition table. Safety checks
+   * (is it in use, does it hold data) are the caller's.
+   *
+   * @param workDir an existing directory for the boot files (a few MiB)
+   */
+  public DiskResult writeOnto(Path target, Path workDir) throws IOException {
+    Objects.requireNonNull(target, "target");
+    if (size == null) throw new IllegalStateException("no size: call size(long) with the size of " + target);
+    if (!Files.isDirectory(workDir)) throw new IllegalArgumentException("work directory does not exist: " + workDir);
+    if (format != DiskImageFormat.RAW) throw new IllegalStateException("a disk written onto a device is raw, not " + format);
+    if (Files.isRegularFile(target) && Files.size(target) != size) {
+      throw new IllegalArgumentException(target + " is " + Files.size(target) + " bytes, not the disk size " + size);
+    }
+    checkSizes();
+    String effectiveSeed = seed != null ? seed : image.manifest().digest().toString();
+    Path work = Files.createTempDirectory(workDir, "basalt-install-");
+    try (FileChannel ch = FileChannel.open(target, StandardOpenOption.READ, StandardOpenOption.WRITE)) {
+      Written w = write(ch, work, effectiveSeed, true);
+      return w.result(target.toAbsolutePath(), DiskImageFormat.RAW, size, effectiveSeed);
+    } finally {
+      deleteTree(work);
+    }
+  }
+
+  private void checkSizes() throws DiskBuildException {
+    if (size != null && rootSize != null && size < minimumSize(espSize, rootSize)) throw tooSmall(size, rootSize);
+    // without a slot size the default is at least 1 GiB: a disk smaller than that is known to be too small now
+    if (size != null && rootSize == null && size < minimumSize(espSize, MIN_DEFAULT_SLOT)) throw tooSmall(size, MIN_DEFAULT_SLOT);
   }
 
   private DiskBuildException tooSmall(long size, long slot) {
@@ -226,135 +280,115 @@ public final class DiskBuilder {
         + min / MIB + " MiB, leaving " + MIN_VAR_MIB + " MiB for var)");
   }
 
-  private DiskResult write(Path work, String seed) throws IOException {
-    Path raw = work.resolve("disk.raw");
-    long rootOffset = MIB + espSize;
-    long region = rootSize != null ? rootSize : Long.MAX_VALUE - rootOffset;
-    try (FileChannel ch = FileChannel.open(raw, StandardOpenOption.CREATE_NEW, StandardOpenOption.READ,
-        StandardOpenOption.WRITE, StandardOpenOption.SPARSE)) {
-      // ---- one pass: layers (+ node layer, + config) -> EROFS in root-a, and the lint view
-      Pipeline[] last = new Pipeline[1];
-      try {
-        image.writeTo(() -> {
-          if (last[0] != null) last[0].close();
-          return (last[0] = new Pipeline(ch, rootOffset, region, seed, work)).head;
-        });
-      } catch (IOException | RuntimeException e) {
-        if (last[0] != null) last[0].close();
-        if (e instanceof TreeException && rootSize != null && e.getMessage().contains("image needs at least")) {
-          throw new DiskBuildException("the root filesystem does not fit in the " + rootSize / MIB + " MiB root slot ("
-              + e.getMessage() + "); give a larger root slot size or leave it out (default: twice the content)", null, e);
-        }
-        throw e;
-      }
-      Pipeline p = last[0];
-      ErofsWriter.Result erofs = p.erofs.result();
-      BootFiles boot;
-      LintReport report;
-      try (TreeRootFs fs = p.view.build()) {
-        report = ImageLint.builder().architecture(architecture).build().check(fs);
-        if (!report.ok()) {
-          throw new DiskBuildException(image.manifest().digest() + " is not bootable:\n" + report.toText().stripTrailing(),
-              report, null);
-        }
-        if (fs.resolve(NodeOverlay.PREINIT).isEmpty()) {
-          throw new DiskBuildException("the image has no Basalt node layer (/" + NodeOverlay.PREINIT
-              + ") and no node layer was given to add", report, null);
-        }
-        boot = BootFiles.copy(fs, report, work, architecture);
-      }
-      long slot = rootSize != null ? rootSize : defaultRootSize(erofs.imageBytes());
-      long verity = veritySize(slot);
-      long total = size != null ? size : MIB + espSize + 2 * slot + 2 * verity + DEFAULT_VAR + MIB;
-      if (total < minimumSize(espSize, slot)) throw tooSmall(total, slot);
-
-      GptTable table = GptTable.builder(total).seed(seed)
-          .add("esp", PartitionTypes.EFI_SYSTEM, espSize)
-          .add("root-a", PartitionTypes.ROOT_X86_64, slot)
-          .add("root-b", PartitionTypes.ROOT_X86_64, slot)
-          .add("verity-a", PartitionTypes.ROOT_VERITY_X86_64, verity)
-          .add("verity-b", PartitionTypes.ROOT_VERITY_X86_64, verity)
-          .add("var", PartitionTypes.VAR, GptTable.Builder.REST)
-          .build();
-      GptPartition esp = table.partition(1).orElseThrow();
-      GptPartition rootA = table.partition(2).orElseThrow();
-      GptPartition verityA = table.partition(4).orElseThrow();
-      if (rootA.offsetBytes() != rootOffset) throw new IllegalStateException("root-a moved to " + rootA.offsetBytes());
-
-      // ---- verity over the EROFS just written
-      VerityResult v = Verity.format(VerityOptions.fromSeed(seed), ch, rootOffset, erofs.imageBytes(),
-          ch, verityA.offsetBytes(), verityA.sizeBytes());
-
-      // ---- ESP
-      String serial = String.format(Locale.ROOT, "%08d", SERIAL);
-      String entryName = "basalt-" + serial + "-" + SLOT + (tries > 0 ? "+" + tries : "") + ".conf";
-      List<String> options = new ArrayList<>(List.of("root=PARTUUID=" + rootA.uuid(), "rootfstype=erofs", "ro",
-          "init=/" + NodeOverlay.PREINIT, "panic=10", "console=ttyS0,115200"));
-      options.addAll(report.kargs());
-      options.addAll(config.kernelAppend());
-      options.add("basalt.verity=" + v.rootHash());
-      String optionLine = String.join(" ", options);
-      String entry = "title " + boot.title() + " (Basalt " + serial + ", slot " + SLOT + ")\n"
-          + "version " + serial + "\n"
-          + "sort-key basalt\n"
-          + "linux /basalt/" + SLOT + "/vmlinuz\n"
-          + "initrd /basalt/" + SLOT + "/initrd.img\n"
-          + "options " + optionLine + "\n";
-      Fat32Builder fat = Fat32Builder.create().label("ESP").seed(seed).hiddenSectors(esp.firstLba())
-          .file("EFI/BOOT/BOOTX64.EFI", boot.systemdBoot())
-          .file("loader/loader.conf", "timeout 0\neditor no\n".getBytes(StandardCharsets.UTF_8))
-          .file("loader/entries/" + entryName, entry.getBytes(StandardCharsets.UTF_8))
-          .file("basalt/" + SLOT + "/vmlinuz", boot.kernel())
-          .file("basalt/" + SLOT + "/initrd.img", boot.initrd())
-          .file("basalt/" + SLOT + "/deployment.json", deploymentRecord(v.rootHash(), report.kargs()));
-      fat.writeTo(ch, esp.offsetBytes(), esp.sizeBytes());
-
-      // ---- GPT last: a disk without a table is no disk
-      if (ch.size() > total) throw new IllegalStateException("disk file grew past " + total);
-      if (ch.size() < total) ch.write(ByteBuffer.allocate(1), total - 1);
-      table.writeTo(ch);
-      ch.force(true);
-      ch.close();
-
-      Path ready;
-      if (format == DiskImageFormat.RAW) {
-        ready = raw;
-      } else {
-        ready = work.resolve("disk.out");
-        DiskImages.convert(raw, ready, format, seed);
-        Files.delete(raw);
-      }
-      Files.move(ready, output, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
-      return new DiskResult(output, format, Files.size(output), table, erofs, v, report, entryName, optionLine,
-          p.overlay != null && p.overlay.added(), seed);
+  /** What {@link #write} put on the disk, before the output file is known. */
+  private record Written(GptTable table, SlotImage.Result slot, VerityResult verity, String entry, String options) {
+    DiskResult result(Path output, DiskImageFormat format, long fileBytes, String seed) {
+      return new DiskResult(output, format, fileBytes, table, slot.rootFs(), verity, slot.lint(), entry, options,
+          slot.nodeLayerAdded(), seed);
     }
   }
 
-  /** The sinks of one merge attempt: overlay -> config -> tee -> (EROFS writer, lint view). */
-  private final class Pipeline implements AutoCloseable {
-    final ErofsWriter erofs;
-    final TreeRootFs.Sink view;
-    final NodeOverlay overlay;
-    final TreeSink head;
-
-    Pipeline(FileChannel ch, long offset, long region, String seed, Path work) throws IOException {
-      // the same UUID as SlotImage: root-a of a new disk is then byte-identical to a node-written slot (and its signed root hash)
-      erofs = ErofsWriter.builder().output(ch, offset, region)
-          .uuid(SlotImage.erofsUuid(seed)).volumeName("basalt-root").build();
-      view = TreeRootFs.sink();
-      TreeSink s = new LintTee(erofs, view, work);
-      if (!ConfigSink.isNoop(config)) s = new ConfigSink(s, config);
-      overlay = nodeLayer != null ? new NodeOverlay(s, nodeLayer) : null;
-      head = overlay != null ? overlay : s;
+  /**
+   * The disk into {@code ch}: a new sparse file ({@code inPlace} false: holes read as zeros) or a
+   * device written in place (old content: zeroed where {@link #build()} would have holes that matter).
+   */
+  private Written write(FileChannel ch, Path work, String seed, boolean inPlace) throws IOException {
+    if (inPlace) {
+      // no partition table while the disk is incomplete: a cut leaves nothing to boot
+      zero(ch, 0, MIB);
+      zero(ch, size - 2 * MIB, 2 * MIB);
+      ch.force(true);
     }
-
-    @Override
-    public void close() throws IOException {
-      try {
-        erofs.close();
-      } finally {
-        view.close();
+    long rootOffset = MIB + espSize;
+    long region = rootSize != null ? rootSize : size != null ? size - rootOffset - MIB : Long.MAX_VALUE - rootOffset;
+    // ---- one pass: layers (+ node layer, + config) -> EROFS in root-a, and the lint view; the boot files copied out
+    SlotImage writer = SlotImage.of(image).config(config).seed(seed);
+    if (nodeLayer != null) writer.nodeLayer(nodeLayer);
+    SlotImage.Result res;
+    try {
+      res = writer.writeTo(ch, rootOffset, region, work);
+    } catch (DiskBuildException e) {
+      if (rootSize != null && e.getMessage().contains("does not fit")) {
+        throw new DiskBuildException(e.getMessage() + "; give a larger root slot size or leave it out (default: twice"
+            + " the content)", e.lint().orElse(null), e);
       }
+      throw e;
+    }
+    ErofsWriter.Result erofs = res.rootFs();
+    long slot = rootSize != null ? rootSize : defaultRootSize(erofs.imageBytes());
+    long verity = veritySize(slot);
+    long total = size != null ? size : MIB + espSize + 2 * slot + 2 * verity + DEFAULT_VAR + MIB;
+    if (total < minimumSize(espSize, slot)) throw tooSmall(total, slot);
+
+    GptTable table = GptTable.builder(total).seed(seed)
+        .add("esp", PartitionTypes.EFI_SYSTEM, espSize)
+        .add("root-a", PartitionTypes.ROOT_X86_64, slot)
+        .add("root-b", PartitionTypes.ROOT_X86_64, slot)
+        .add("verity-a", PartitionTypes.ROOT_VERITY_X86_64, verity)
+        .add("verity-b", PartitionTypes.ROOT_VERITY_X86_64, verity)
+        .add("var", PartitionTypes.VAR, GptTable.Builder.REST)
+        .build();
+    GptPartition esp = table.partition(1).orElseThrow();
+    GptPartition rootA = table.partition(2).orElseThrow();
+    GptPartition verityA = table.partition(4).orElseThrow();
+    if (rootA.offsetBytes() != rootOffset) throw new IllegalStateException("root-a moved to " + rootA.offsetBytes());
+
+    // ---- verity over the EROFS just written
+    if (inPlace) zero(ch, verityA.offsetBytes(), verityA.sizeBytes());
+    VerityResult v = Verity.format(VerityOptions.fromSeed(seed), ch, rootOffset, erofs.imageBytes(),
+        ch, verityA.offsetBytes(), verityA.sizeBytes());
+
+    // ---- ESP
+    String serial = String.format(Locale.ROOT, "%08d", SERIAL);
+    String entryName = "basalt-" + serial + "-" + SLOT + (tries > 0 ? "+" + tries : "") + ".conf";
+    List<String> options = new ArrayList<>(List.of("root=PARTUUID=" + rootA.uuid(), "rootfstype=erofs", "ro",
+        "init=/" + NodeOverlay.PREINIT, "panic=10", "console=ttyS0,115200"));
+    options.addAll(res.kargs());
+    options.addAll(config.kernelAppend());
+    options.add("basalt.verity=" + v.rootHash());
+    String optionLine = String.join(" ", options);
+    String entry = "title " + res.title() + " (Basalt " + serial + ", slot " + SLOT + ")\n"
+        + "version " + serial + "\n"
+        + "sort-key basalt\n"
+        + "linux /basalt/" + SLOT + "/vmlinuz\n"
+        + "initrd /basalt/" + SLOT + "/initrd.img\n"
+        + "options " + optionLine + "\n";
+    Fat32Builder fat = Fat32Builder.create().label("ESP").seed(seed).hiddenSectors(esp.firstLba())
+        .file("EFI/BOOT/BOOTX64.EFI", res.systemdBoot())
+        .file("loader/loader.conf", "timeout 0\neditor no\n".getBytes(StandardCharsets.UTF_8))
+        .file("loader/entries/" + entryName, entry.getBytes(StandardCharsets.UTF_8))
+        .file("basalt/" + SLOT + "/vmlinuz", res.kernel())
+        .file("basalt/" + SLOT + "/initrd.img", res.initrd())
+        .file("basalt/" + SLOT + "/deployment.json", deploymentRecord(v.rootHash(), res.kargs()));
+    if (!ConfigSink.isNoop(config)) {
+      // what the node applies again to every slot it writes (users keep their uids); read by basalt-node
+      fat.file(NODE_CONFIG, config.forNode(res.userIds()).toToml().getBytes(StandardCharsets.UTF_8));
+    }
+    if (inPlace) zero(ch, esp.offsetBytes(), esp.sizeBytes());
+    fat.writeTo(ch, esp.offsetBytes(), esp.sizeBytes());
+
+    if (inPlace) {
+      for (int n : new int[] {3, 5, 6}) {
+        GptPartition p = table.partition(n).orElseThrow();
+        zero(ch, p.offsetBytes(), Math.min(MIB, p.sizeBytes()));
+      }
+    }
+    // ---- GPT last: a disk without a table is no disk
+    if (!inPlace) {
+      if (ch.size() > total) throw new IllegalStateException("disk file grew past " + total);
+      if (ch.size() < total) ch.write(ByteBuffer.allocate(1), total - 1);
+    }
+    ch.force(true);
+    table.writeTo(ch);
+    ch.force(true);
+    return new Written(table, res, v, entryName, optionLine);
+  }
+
+  private static void zero(FileChannel ch, long offset, long length) throws IOException {
+    ByteBuffer zeros = ByteBuffer.allocate((int) Math.min(length, 4 * MIB));
+    for (long at = offset, end = offset + length; at < end; ) {
+      zeros.clear().limit((int) Math.min(zeros.capacity(), end - at));
+      while (zeros.hasRemaining()) at += ch.write(zeros, at);
     }
   }
 
@@ -376,28 +410,6 @@ public final class DiskBuilder {
     rec.put("deployment", dep);
     rec.put("imageKargs", imageKargs);
     return JsonMapper.builder().enable(SerializationFeature.INDENT_OUTPUT).build().writeValueAsBytes(rec);
-  }
-
-  /** The boot files copied out of the lint view into the work directory. */
-  private record BootFiles(Path kernel, Path initrd, Path systemdBoot, String title) {
-    static BootFiles copy(RootFs fs, LintReport report, Path work, String architecture) throws IOException {
-      LintReport.BootFiles bf = report.boot().orElseThrow(() -> new DiskBuildException("lint found no kernel"));
-      if (bf.initramfs() == null) throw new DiskBuildException("no initramfs for kernel " + bf.kernel());
-      Path kernel = extract(fs, bf.kernel().substring(1), work.resolve("vmlinuz"));
-      Path initrd = extract(fs, bf.initramfs().substring(1), work.resolve("initrd.img"));
-      String efi = "usr/lib/systemd/boot/efi/systemd-boot" + (architecture.equals("x86_64") ? "x64" : "aa64") + ".efi";
-      Path sdboot = extract(fs, efi, work.resolve("BOOTX64.EFI"));
-      return new BootFiles(kernel, initrd, sdboot, title(fs));
-    }
-
-    // one definition for the disk and the node's slot writer: SlotImage's
-    private static Path extract(RootFs fs, String path, Path to) throws IOException {
-      return SlotImage.extract(fs, path, to);
-    }
-
-    private static String title(RootFs fs) throws IOException {
-      return SlotImage.title(fs);
-    }
   }
 
   private static void deleteTree(Path dir) throws IOException {

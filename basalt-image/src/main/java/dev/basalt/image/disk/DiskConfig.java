@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.Set;
 import java.util.regex.Pattern;
 import tools.jackson.core.JacksonException;
@@ -32,11 +33,15 @@ import tools.jackson.dataformat.toml.TomlMapper;
  * password = "$6$salt$hash..."      # a crypt(3) hash (openssl passwd -6), never plain text
  * key = "ssh-ed25519 AAAA... alice@laptop"
  * groups = ["sudo"]
+ * uid = 1000                         # optional: else the next free uid from 1000 up
  * </pre>
  *
  * A user named {@code root} changes root's password and adds the key to
- * {@code /root/.ssh/authorized_keys}; other users must be new, get the next free uid/gid from
- * 1000 up and a home in {@code /var/home/<name>}.
+ * {@code /root/.ssh/authorized_keys}; other users must be new, get the given uid (or the next
+ * free one from 1000 up), a private group with the same number, and a home in
+ * {@code /var/home/<name>}. A user that already exists in the image is configured in place only
+ * when its uid is given and equal: that is how a node re-applies its config to an update
+ * ({@link #forNode}).
  *
  * @param users users in file order
  * @param kernelAppend extra kernel arguments, split on blanks
@@ -70,9 +75,17 @@ public record DiskConfig(List<User> users, List<String> kernelAppend, Optional<S
    * @param password crypt(3) hash, if any (without one, password login is off)
    * @param key an SSH public key line for {@code authorized_keys}, if any
    * @param groups supplementary groups; each must exist in the image's {@code /etc/group}
+   * @param uid the uid (and private gid), if fixed; 1000..59999, not for root
    */
-  public record User(String name, Optional<String> password, Optional<String> key, List<String> groups) {
+  public record User(String name, Optional<String> password, Optional<String> key, List<String> groups,
+      OptionalLong uid) {
+    /** A user whose uid is picked when the disk is written. */
+    public User(String name, Optional<String> password, Optional<String> key, List<String> groups) {
+      this(name, password, key, groups, OptionalLong.empty());
+    }
+
     public User {
+      Objects.requireNonNull(uid, "uid");
       Objects.requireNonNull(name, "name");
       Objects.requireNonNull(password, "password");
       Objects.requireNonNull(key, "key");
@@ -94,9 +107,68 @@ public record DiskConfig(List<User> users, List<String> kernelAppend, Optional<S
       for (String g : groups) {
         if (!GROUP.matcher(g).matches()) throw new IllegalArgumentException("group '" + g + "' of user '" + name + "' is not a valid group name");
       }
+      if (uid.isPresent() && (name.equals("root") || uid.getAsLong() < 1000 || uid.getAsLong() > 59999)) {
+        throw new IllegalArgumentException("uid of user '" + name + "' must be 1000..59999 (and none for root), got "
+            + uid.getAsLong());
+      }
+    }
+
+    /** This user with a fixed uid. */
+    public User withUid(long uid) {
+      return new User(name, password, key, groups, OptionalLong.of(uid));
     }
 
     public boolean isRoot() { return name.equals("root"); }
+  }
+
+  /**
+   * The part of this config a node keeps applying to every slot it writes: users (with their uids
+   * fixed to {@code uids}, the ones given out on the first slot, so that files on /var keep their
+   * owners) and the host name. Kernel arguments are left out: the node carries them over from the
+   * booted entry.
+   */
+  public DiskConfig forNode(Map<String, Long> uids) {
+    List<User> pinned = new ArrayList<>();
+    for (User u : users) {
+      Long uid = uids.get(u.name());
+      pinned.add(uid != null && !u.isRoot() ? u.withUid(uid) : u);
+    }
+    return new DiskConfig(pinned, List.of(), hostname);
+  }
+
+  /** This config as TOML that {@link #parse(String, String)} reads back as an equal config. */
+  public String toToml() {
+    StringBuilder b = new StringBuilder();
+    hostname.ifPresent(h -> b.append("hostname = ").append(quote(h)).append('\n'));
+    if (!kernelAppend.isEmpty()) {
+      b.append("\n[customizations.kernel]\nappend = ").append(quote(String.join(" ", kernelAppend))).append('\n');
+    }
+    for (User u : users) {
+      b.append("\n[[customizations.user]]\nname = ").append(quote(u.name())).append('\n');
+      u.password().ifPresent(p -> b.append("password = ").append(quote(p)).append('\n'));
+      u.key().ifPresent(k -> b.append("key = ").append(quote(k)).append('\n'));
+      if (!u.groups().isEmpty()) {
+        b.append("groups = [").append(String.join(", ", u.groups().stream().map(DiskConfig::quote).toList())).append("]\n");
+      }
+      u.uid().ifPresent(n -> b.append("uid = ").append(n).append('\n'));
+    }
+    return b.toString();
+  }
+
+  /** A TOML basic string. */
+  private static String quote(String s) {
+    StringBuilder b = new StringBuilder("\"");
+    for (char ch : s.toCharArray()) {
+      switch (ch) {
+        case '"' -> b.append("\\\"");
+        case '\\' -> b.append("\\\\");
+        default -> {
+          if (ch < 0x20 || ch == 0x7f) b.append(String.format(java.util.Locale.ROOT, "\\u%04X", (int) ch));
+          else b.append(ch);
+        }
+      }
+    }
+    return b.append('"').toString();
   }
 
   /** Parses a config file; errors name the file, the key and its line. */
@@ -154,7 +226,7 @@ public record DiskConfig(List<User> users, List<String> kernelAppend, Optional<S
         for (JsonNode u : us.values()) {
           String at = "customizations.user[" + i + "]";
           c.table(u, at);
-          c.onlyKeys(u, at, Set.of("name", "password", "key", "groups"));
+          c.onlyKeys(u, at, Set.of("name", "password", "key", "groups", "uid"));
           if (!u.has("name")) throw c.error(at, "a [[customizations.user]] needs a name");
           String name = c.string(u.get("name"), at + ".name");
           Optional<String> pw = u.has("password") ? Optional.of(c.string(u.get("password"), at + ".password")) : Optional.empty();
@@ -166,10 +238,16 @@ public record DiskConfig(List<User> users, List<String> kernelAppend, Optional<S
             int j = 0;
             for (JsonNode gv : g.values()) groups.add(c.string(gv, at + ".groups[" + j++ + "]"));
           }
+          OptionalLong uid = OptionalLong.empty();
+          if (u.has("uid")) {
+            JsonNode n = u.get("uid");
+            if (!n.isIntegralNumber() || !n.canConvertToLong()) throw c.error(at + ".uid", "must be an integer");
+            uid = OptionalLong.of(n.longValue());
+          }
           try {
-            users.add(new User(name, pw, key, new ArrayList<>(new LinkedHashSet<>(groups))));
+            users.add(new User(name, pw, key, new ArrayList<>(new LinkedHashSet<>(groups)), uid));
           } catch (IllegalArgumentException e) {
-            throw c.error(at + ".name", e.getMessage());
+            throw c.error(at + (e.getMessage().startsWith("uid") ? ".uid" : ".name"), e.getMessage());
           }
           i++;
         }

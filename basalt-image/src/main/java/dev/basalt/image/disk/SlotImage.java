@@ -19,6 +19,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Map;
 import java.util.Objects;
 import java.util.UUID;
 import java.util.function.UnaryOperator;
@@ -100,9 +101,14 @@ public final class SlotImage {
    * @param systemdBoot the image's systemd-boot EFI binary, copied into the work directory
    * @param title the os-release PRETTY_NAME (or "Linux")
    * @param nodeLayerAdded whether the node layer was added
+   * @param userIds the uid each configured user other than root has in the slot
    */
   public record Result(ErofsWriter.Result rootFs, LintReport lint, Path kernel, Path initrd, Path systemdBoot,
-      String title, boolean nodeLayerAdded) {
+      String title, boolean nodeLayerAdded, Map<String, Long> userIds) {
+    public Result {
+      userIds = Map.copyOf(userIds);
+    }
+
     /** Kernel arguments of the image ({@code kargs.d}) followed by the config's. */
     public List<String> kargs() { return lint.kargs(); }
   }
@@ -175,7 +181,8 @@ public final class SlotImage {
       Path kernel = extract(fs, bf.kernel().substring(1), workDir.resolve("vmlinuz"));
       Path initrd = extract(fs, bf.initramfs().substring(1), workDir.resolve("initrd.img"));
       Path sdboot = extract(fs, "usr/lib/systemd/boot/efi/systemd-bootx64.efi", workDir.resolve("BOOTX64.EFI"));
-      return new Result(erofs, report, kernel, initrd, sdboot, title(fs), p.overlay != null && p.overlay.added());
+      return new Result(erofs, report, kernel, initrd, sdboot, title(fs), p.overlay != null && p.overlay.added(),
+          p.config != null ? p.config.assignedUids() : Map.of());
     }
   }
 
@@ -213,13 +220,15 @@ public final class SlotImage {
     final ErofsWriter erofs;
     final TreeRootFs.Sink view;
     final NodeOverlay overlay;
+    final ConfigSink config;
     final TreeSink head;
 
     Pipeline(FileChannel ch, long offset, long region, String seed, Path work) throws IOException {
       erofs = ErofsWriter.builder().output(ch, offset, region).uuid(erofsUuid(seed)).volumeName("basalt-root").build();
       view = TreeRootFs.sink();
       TreeSink s = new LintTee(tap.apply(erofs), view, work);
-      if (!ConfigSink.isNoop(config)) s = new ConfigSink(s, config);
+      config = ConfigSink.isNoop(SlotImage.this.config) ? null : new ConfigSink(s, SlotImage.this.config);
+      if (config != null) s = config;
       overlay = nodeLayer != null ? new NodeOverlay(s, nodeLayer) : null;
       head = overlay != null ? overlay : s;
     }

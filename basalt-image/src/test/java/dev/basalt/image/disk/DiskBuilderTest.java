@@ -236,6 +236,106 @@ class DiskBuilderTest {
         .containsEntry("uid", 1001).containsEntry("mode", 040700);
     assertThat(Files.readAttributes(x.resolve("var/home/carol"), "unix:uid")).containsEntry("uid", 1002);
     assertThat(x.resolve("var/home/carol/.ssh")).doesNotExist();
+
+    // the node's copy on the ESP: users with the uids they got, host name; no kernel arguments (the entry has them)
+    String at = out + "@@" + r.table().partition(1).orElseThrow().offsetBytes();
+    String kept = sh("MTOOLS_SKIP_CHECK=1 mtype -i " + at + " ::/" + DiskBuilder.NODE_CONFIG);
+    DiskConfig node = DiskConfig.parse(kept, "config.toml");
+    assertThat(node.hostname()).contains("edge-01");
+    assertThat(node.kernelAppend()).isEmpty();
+    assertThat(node.users()).extracting(u -> u.name() + "=" + u.uid()).containsExactly(
+        "alice=OptionalLong[1001]", "root=OptionalLong.empty", "carol=OptionalLong[1002]");
+    assertThat(node.users().get(0).password()).contains("$6$salt$abcdef");
+
+    // applied again to a later image that has alice already (same uid): configured in place, same files
+    MergedImage later = image(t -> {
+      t.file("etc/passwd", "root:x:0:0:root:/root:/bin/bash\nalice:x:1001:1001::/var/home/alice:/bin/bash\n");
+      t.file("etc/group", "root:x:0:\nsudo:x:27:\nusers:x:100:\nalice:x:1001:\n");
+      t.file("etc/shadow", "root:*:19000:0:99999:7:::\nalice:*:19000:0:99999:7:::\n");
+    });
+    Path x2 = extractRoot(tmp.resolve("c2.raw"), small(later, tmp.resolve("c2.raw")).config(node).build());
+    assertThat(Files.readString(x2.resolve("etc/passwd"))).isEqualTo("root:x:0:0:root:/root:/bin/bash\n"
+        + "alice:x:1001:1001::/var/home/alice:/bin/bash\ncarol:x:1002:1002::/var/home/carol:/bin/bash\n");
+    assertThat(Files.readString(x2.resolve("etc/shadow"))).contains("alice:$6$salt$abcdef:19000:", "root:$6$r$rootHash:");
+    assertThat(Files.readString(x2.resolve("etc/hostname"))).isEqualTo("edge-01\n");
+  }
+
+  @Test
+  void fixedUidsThatTheImageContradictsAreRefused() throws Exception {
+    MergedImage image = image(t -> {});
+    DiskConfig other = DiskConfig.parse("[[customizations.user]]\nname = \"user7\"\nuid = 1005\n", "c.toml");
+    assertThatThrownBy(() -> small(image, tmp.resolve("u.raw")).config(other).build())
+        .hasMessageContaining("/etc/passwd").hasMessageContaining("user 'user7' exists in the image with uid 1000")
+        .hasMessageContaining("uid 1005");
+    DiskConfig taken = DiskConfig.parse("[[customizations.user]]\nname = \"eve\"\nuid = 1000\n", "c.toml");
+    assertThatThrownBy(() -> small(image, tmp.resolve("u.raw")).config(taken).build())
+        .hasMessageContaining("uid 1000 of user 'eve' is already taken by 'user7'");
+    assertThat(leftovers()).containsOnly("layout");
+  }
+
+  @Test
+  void writesOntoADeviceInPlaceWithTheBytesOfTheFile() throws Exception {
+    for (String t : List.of("sgdisk", "fsck.fat", "fsck.erofs", "veritysetup", "cmp")) Tools.require(t);
+    MergedImage image = image(t -> t.delete("usr/lib/basalt/preinit"));
+    Path file = tmp.resolve("file.raw");
+    DiskResult f = small(image, file).build();
+    Path work = Files.createDirectories(tmp.resolve("work"));
+
+    // a zeroed device: every byte equal
+    Path zeroed = tmp.resolve("zeroed.raw");
+    try (FileChannel ch = FileChannel.open(zeroed, StandardOpenOption.CREATE_NEW, StandardOpenOption.WRITE)) {
+      ch.truncate(0).write(java.nio.ByteBuffer.allocate(1), 400 * MIB - 1);
+    }
+    DiskResult z = small(image, file).writeOnto(zeroed, work);
+    assertThat(z.output()).isEqualTo(zeroed.toAbsolutePath());
+    assertThat(z.verity().rootHash()).isEqualTo(f.verity().rootHash());
+    Tools.check("cmp", file.toString(), zeroed.toString());
+
+    // a device full of old bytes: equal wherever the file has data; the stale rest is unreachable
+    Path dirty = tmp.resolve("dirty.raw");
+    sh("head -c " + 400 * MIB + " /dev/zero | tr '\\0' '\\245' > " + dirty);
+    DiskResult d = small(image, file).writeOnto(dirty, work);
+    assertThat(d.verity().rootHash()).isEqualTo(f.verity().rootHash());
+    assertThat(Tools.check("sgdisk", "-v", dirty.toString())).contains("No problems found");
+    GptTable t = d.table();
+    List<long[]> written = List.of(new long[] {0, MIB + 64 * MIB}, // GPT + ESP
+        new long[] {t.partition(2).orElseThrow().offsetBytes(), f.rootFs().imageBytes()},
+        new long[] {t.partition(4).orElseThrow().offsetBytes(), t.partition(4).orElseThrow().sizeBytes()},
+        new long[] {t.partition(3).orElseThrow().offsetBytes(), MIB},
+        new long[] {t.partition(5).orElseThrow().offsetBytes(), MIB},
+        new long[] {t.partition(6).orElseThrow().offsetBytes(), MIB},
+        new long[] {400 * MIB - 2 * MIB, 2 * MIB});
+    for (long[] r : written) {
+      assertThat(sh("cmp -n " + r[1] + " -i " + r[0] + ":" + r[0] + " " + file + " " + dirty + " && echo same"))
+          .as("bytes %d..%d", r[0], r[0] + r[1]).isEqualTo("same\n");
+    }
+    Path espImg = tmp.resolve("esp.img");
+    sh("dd if=" + dirty + " of=" + espImg + " bs=1M skip=1 count=64 status=none");
+    Tools.check("fsck.fat", "-n", espImg.toString());
+    Path root = tmp.resolve("root.erofs");
+    Path hash = tmp.resolve("hash.img");
+    sh("dd if=" + dirty + " of=" + root + " iflag=skip_bytes,count_bytes skip=" + t.partition(2).orElseThrow().offsetBytes()
+        + " count=" + d.rootFs().imageBytes() + " status=none");
+    sh("dd if=" + dirty + " of=" + hash + " iflag=skip_bytes,count_bytes skip=" + t.partition(4).orElseThrow().offsetBytes()
+        + " count=" + t.partition(4).orElseThrow().sizeBytes() + " status=none");
+    Tools.check("fsck.erofs", root.toString());
+    Tools.check("veritysetup", "verify", root.toString(), hash.toString(), d.verity().rootHash());
+
+    // an image that cannot boot: refused, and the disk it overwrote no longer claims to be one
+    MergedImage broken = image(t2 -> t2.delete("boot/vmlinuz-" + TestImage.KVER));
+    assertThatThrownBy(() -> small(broken, file).writeOnto(dirty, work)).isInstanceOf(DiskBuildException.class)
+        .hasMessageContaining("is not bootable");
+    assertThat(Tools.check("sgdisk", "-p", dirty.toString())).contains("Creating new GPT entries")
+        .doesNotContain("root-a", "esp");
+    try (FileChannel ch = FileChannel.open(dirty, StandardOpenOption.READ)) {
+      assertThatThrownBy(() -> GptTable.read(ch)).isInstanceOf(IOException.class);
+    }
+    try (Stream<Path> s = Files.list(work)) {
+      assertThat(s.toList()).as("work files removed").isEmpty();
+    }
+    // the size must be the target's
+    assertThatThrownBy(() -> small(image, file).size(300 * MIB).writeOnto(dirty, work))
+        .hasMessageContaining("is " + 400 * MIB + " bytes, not the disk size " + 300 * MIB);
   }
 
   private Path extractRoot(Path disk, DiskResult r) {

@@ -14,6 +14,41 @@ import org.junit.jupiter.api.Test;
 class DiskConfigTest {
 
   @Test
+  void tomlRoundTripsAndFixesUidsForTheNode() throws Exception {
+    DiskConfig c = DiskConfig.parse("""
+        hostname = "edge-01"
+        [customizations.kernel]
+        append = "quiet"
+        [[customizations.user]]
+        name = "alice"
+        password = "$6$s$h"
+        key = "ssh-ed25519 AAAA \\"quoted\\" \\\\ x"
+        groups = ["sudo"]
+        [[customizations.user]]
+        name = "bob"
+        uid = 2000
+        [[customizations.user]]
+        name = "root"
+        """, "c.toml");
+    assertThat(c.users().get(0).key()).contains("ssh-ed25519 AAAA \"quoted\" \\ x");
+    assertThat(c.users().get(1).uid()).hasValue(2000);
+    assertThat(DiskConfig.parse(c.toToml(), "again.toml")).isEqualTo(c);
+    DiskConfig node = c.forNode(java.util.Map.of("alice", 1001L, "bob", 2000L));
+    assertThat(node.kernelAppend()).isEmpty();
+    assertThat(node.users()).extracting(u -> u.uid().orElse(-1)).containsExactly(1001L, 2000L, -1L);
+    assertThat(DiskConfig.parse(node.toToml(), "node.toml")).isEqualTo(node);
+  }
+
+  @ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(strings = {"uid = 999", "uid = 60000", "uid = \"1000\""})
+  void badUidsNameTheKeyAndLine(String line) {
+    assertThatThrownBy(() -> DiskConfig.parse("[[customizations.user]]\nname = \"bob\"\n" + line + "\n", "c.toml"))
+        .hasMessageStartingWith("c.toml line 3: customizations.user.uid: ");
+    assertThatThrownBy(() -> DiskConfig.parse("[[customizations.user]]\nname = \"root\"\nuid = 1000\n", "c.toml"))
+        .hasMessageContaining("none for root");
+  }
+
+  @Test
   void parsesEveryKey() throws Exception {
     DiskConfig c = DiskConfig.parse("""
         # a comment
