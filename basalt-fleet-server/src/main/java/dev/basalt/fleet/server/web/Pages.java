@@ -178,7 +178,7 @@ final class Pages {
           b.append("<span class=\"muted\">—</span>");
         } else {
           b.append("<a href=\"/rollouts/").append(esc(seg(r.id()))).append("\">").append(badge(tone(r.phase()), phase(r.phase())))
-              .append(" wave ").append(Math.min(r.succeededWaves() + 1, r.waveCount())).append("/").append(r.waveCount()).append("</a>");
+              .append(" ").append(r.succeededWaves()).append("/").append(r.waveCount()).append(" waves done</a>");
         }
         b.append("</td></tr>");
       }
@@ -374,14 +374,14 @@ final class Pages {
     kv(b, "Previous", target(r.previousRef(), r.previousDigest()));
     kv(b, "Waves", "<span id=\"waves-done\">" + r.succeededWaves() + "</span> of " + r.waveCount() + " succeeded, <span id=\"waves-released\">"
         + r.releasedWaves() + "</span> released");
-    kv(b, "Reason", "<span id=\"reason\">" + (r.reason() == null ? "" : esc(r.reason())) + "</span>");
+    kv(b, "Reason", "<span id=\"reason\">" + (r.reason() == null ? "—" : esc(r.reason())) + "</span>");
     kv(b, "Updated", time(row.updatedAt()));
     b.append("</tbody></table>");
     b.append("<h2>Waves</h2><table class=\"grid waves\" id=\"waves\"><thead><tr><th>Wave</th><th>Status</th><th class=\"num\">Devices</th><th>Succeeded</th>");
     for (String s : RolloutView.STAGES) b.append("<th class=\"num stage\">").append(esc(stageLabel(s))).append("</th>");
     b.append("</tr></thead><tbody>");
     for (RolloutView.Wave w : r.waves()) {
-      b.append("<tr data-wave-row=\"").append(w.index()).append("\"><td>").append(w.index() == 0 ? "0 <span class=\"muted\">(canary)</span>" : w.index())
+      b.append("<tr data-wave-row=\"").append(w.index()).append("\"><td>").append(w.index())
           .append("</td><td><span class=\"badge b-").append(waveTone(w.status())).append("\" data-wave=\"").append(w.index())
           .append("\" data-field=\"status\">").append(w.status()).append("</span></td><td class=\"num\" data-wave=\"").append(w.index())
           .append("\" data-field=\"devices\">").append(w.devices()).append("</td><td><progress data-wave=\"").append(w.index())

@@ -66,7 +66,7 @@
     var phase = document.getElementById("phase");
     phase.textContent = String(s.phase).toLowerCase().replace(/_/g, " ");
     setTone(phase, s.tone);
-    document.getElementById("reason").textContent = s.reason || "";
+    document.getElementById("reason").textContent = s.reason || "—";
     document.getElementById("waves-done").textContent = s.succeededWaves;
     document.getElementById("waves-released").textContent = s.releasedWaves;
     document.getElementById("total-devices").textContent = s.devices;

@@ -231,6 +231,68 @@ class FleetUiBrowserTest {
         .isGreaterThan(updates);
   }
 
+  @Test
+  void fleetVersionAndRolloutPagesShowCountsAndAreScreenshotted() throws Exception {
+    fleet.admin.createFleet(new FleetSpec("lab", "site=lab", "r.example/os@" + D2, null, Map.of("batches", List.of("10%", "50%", "100%"))));
+    fleet.admin.createFleet(new FleetSpec("store", "site=store", "r.example/os@" + D1, null, null));
+    String labToken = fleet.enrollmentToken(Map.of("site", "lab"), "");
+    String storeToken = fleet.enrollmentToken(Map.of("site", "store"), "");
+    Health[] health = {Health.HEALTHY, Health.HEALTHY, Health.DEGRADED, Health.HEALTHY, Health.UNHEALTHY};
+    Map<String, Object> devs = new LinkedHashMap<>();
+    for (int i = 0; i < 5; i++) {
+      DeviceClient c = fleet.device("lab-" + i, labToken).labels(Map.of("rack", "r" + (i % 2))).build();
+      String id = c.enroll(Duration.ofSeconds(20));
+      String booted = i < 2 ? D2 : D1;
+      c.report(new StatusReport(new NodeStatus(new Deployment("r.example/os:1", booted, "ab".repeat(32), i % 2 == 0 ? "a" : "b", 1,
+          Instant.now(), health[i]), null, null, List.of(), i == 2 ? UpdatePhase.DOWNLOADING : UpdatePhase.IDLE, null), 1 << 20));
+      devs.put(id, List.of(i == 0 ? 0 : 1, i < 2 ? "SUCCEEDED" : i == 2 ? "DOWNLOADING" : "WAITING", "2026-05-01T10:00:00Z"));
+    }
+    for (int i = 0; i < 3; i++) {
+      DeviceClient c = fleet.device("store-" + i, storeToken).build();
+      c.enroll(Duration.ofSeconds(20));
+      c.report(new StatusReport(new NodeStatus(new Deployment("r.example/os:1", D1, "ab".repeat(32), "a", 1, Instant.now(), Health.HEALTHY),
+          null, null, List.of(), UpdatePhase.IDLE, null), 0));
+    }
+    Store store = fleet.store();
+    store.inTransaction(h -> {
+      store.saveRollout(h, "ro-lab-2", "lab", state("RUNNING", 2, 1, devs, null).replace("ro-live", "ro-lab-2"), true);
+      store.rolloutEvent(h, "ro-lab-2", "PLANNED", Map.of("wave", 0, "message", "2 waves: 1, 4 devices"));
+      store.rolloutEvent(h, "ro-lab-2", "WAVE_STARTED", Map.of("wave", 0, "message", "wave 0 started: 1 device"));
+      store.rolloutEvent(h, "ro-lab-2", "WAVE_SUCCEEDED", Map.of("wave", 0, "message", "wave 0 succeeded: 1 of 1 healthy after soak"));
+      store.rolloutEvent(h, "ro-lab-2", "WAVE_STARTED", Map.of("wave", 1, "message", "wave 1 started: 4 devices"));
+      return null;
+    });
+    signIn(fleet.adminToken);
+
+    browser.open(fleet.base() + "/");
+    WebElement lab = browser.driver.findElement(By.cssSelector("#fleets tr[data-fleet='lab']"));
+    assertThat(lab.getText()).contains("5").contains("healthy 3").contains("degraded 1").contains("unhealthy 1").contains("running");
+    assertThat(browser.driver.findElement(By.cssSelector("#fleets tr[data-fleet='store']")).getText()).contains("3 (100%)");
+    browser.screenshot("fleets");
+    new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("fleet-select"))).selectByVisibleText("lab");
+    browser.await("fleet page", d -> d.getCurrentUrl().endsWith("/fleets/lab"));
+    assertThat(text("#fleet-versions")).contains(D2.substring(7, 19)).contains("target");
+    browser.screenshot("fleet-lab");
+
+    browser.open(fleet.base() + "/versions");
+    assertThat(text("#versions tbody tr:first-child")).startsWith(D1.substring(7, 19)).contains("6");
+    browser.screenshot("versions");
+
+    browser.open(fleet.base() + "/rollouts/ro-lab-2");
+    browser.await("live", d -> d.findElement(By.id("live")).getText().equals("live"));
+    assertThat(text("[data-wave='1'][data-stage='WAITING']")).isEqualTo("2");
+    assertThat(text("[data-wave='0'][data-field='status']")).isEqualTo("done");
+    browser.screenshot("rollout");
+
+    browser.open(fleet.base() + "/devices?fleet=lab");
+    assertThat(text("#device-count")).isEqualTo("5 devices");
+    browser.open(fleet.base() + "/devices?fleet=lab&health=unhealthy");
+    assertThat(text("#device-count")).isEqualTo("1 device");
+    assertThat(text("#devices tbody")).contains("lab-4");
+    browser.open(fleet.base() + "/devices");
+    browser.screenshot("devices");
+  }
+
   /** A state as the rollout engine writes it (RolloutState as JSON). */
   static String state(String phase, int released, int succeeded, Map<String, Object> devices, String reason) {
     Map<String, Object> m = new LinkedHashMap<>();
