@@ -53,4 +53,4 @@ basalt_require_maven() {
 # The system tools the tests and the main job drive for real.
 BASALT_TOOL_PACKAGES=(maven skopeo docker-registry umoci erofs-utils cryptsetup-bin gdisk fdisk dosfstools
   mtools qemu-utils qemu-system-x86 ovmf debootstrap attr libcap2-bin apache2-utils xz-utils zstd cpio
-  e2fsprogs util-linux libarchive-tools curl python3 postgresql openssl)
+  e2fsprogs util-linux libarchive-tools curl python3 postgresql openssl chromium chromium-driver)

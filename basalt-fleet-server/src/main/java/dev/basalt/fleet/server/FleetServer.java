@@ -12,6 +12,7 @@ import dev.basalt.fleet.server.identity.EnrollmentLimiter;
 import dev.basalt.fleet.server.identity.Tokens;
 import dev.basalt.fleet.server.store.Database;
 import dev.basalt.fleet.server.store.Store;
+import dev.basalt.fleet.server.web.FleetUi;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.tls.TlsClientAuth;
 import io.helidon.webserver.WebServer;
@@ -37,7 +38,7 @@ import java.util.Set;
  *
  * <ul>
  *   <li>plain HTTP (default port 8080): the admin REST API {@code /api/v1/...} (bearer tokens with scopes), the
- *       OpenAPI document {@code /openapi}, Prometheus {@code /metrics}, {@code /healthz};
+ *       OpenAPI document {@code /openapi}, Prometheus {@code /metrics}, {@code /healthz}, and the web UI at {@code /};
  *   <li>TLS "device" (default 8443), client certificate optional: enrollment without one, every other device call
  *       with a certificate from the fleet CA that is still the device's active one.
  * </ul>
@@ -96,6 +97,7 @@ public final class FleetServer implements AutoCloseable {
       HttpRouting.Builder admin = HttpRouting.builder();
       admin.addFilter(LatencyFilter.of(metrics, "http"));
       AdminApi.register(admin, ctx, adminRoutes);
+      FleetUi.register(admin, ctx); // the web UI: pages, not API routes (so not in routes()/OpenAPI)
       HttpRouting.Builder device = HttpRouting.builder();
       device.addFilter(LatencyFilter.of(metrics, "device"));
       DeviceApi.register(device, ctx, deviceRoutes);
