@@ -135,6 +135,19 @@ class SecurityTest {
   }
 
   @Test
+  void unknownRoutesAre404NotServerErrors() throws Exception {
+    HttpClient c = Raw.plain();
+    for (String path : new String[] {"/nonexistent", "/api/v1/nonexistent", "/api/v2/devices"}) {
+      HttpResponse<String> r = Raw.send(c, "GET", fleet.httpUri(path), fleet.adminToken, null);
+      assertThat(r.statusCode()).as(path).isEqualTo(404);
+      assertThat(Raw.send(c, "GET", fleet.httpUri(path), null, null).statusCode()).as(path + " without a token").isIn(401, 404);
+      assertThat(Raw.send(c, "POST", fleet.httpUri(path), null, "{}").statusCode()).as("POST " + path).isIn(401, 404);
+    }
+    HttpClient device = Raw.mtls(fleet.server.caCertificatePem(), null);
+    assertThat(Raw.send(device, "GET", fleet.deviceUri().resolve("/device/v1/nonexistent"), null, null).statusCode()).isEqualTo(404);
+  }
+
+  @Test
   void badJsonIsA400NamingTheProblem() throws Exception {
     HttpClient c = Raw.plain();
     HttpResponse<String> r = Raw.send(c, "POST", fleet.httpUri("/api/v1/fleets"), fleet.adminToken, "{\"name\": \"x\",\n \"selector\": ");
