@@ -16,8 +16,9 @@ import java.util.Set;
 /**
  * Puts the node layer on top of an image's tree in one pass, unless the image brings its own
  * (it has {@code /usr/lib/basalt/preinit}). Whether it does is only known at the end of the
- * stream, so image entries at the layer's non-directory paths are held back (they are few and
- * small) and either replayed (the image's own layer wins) or dropped for the layer's. Directories
+ * stream, so image entries at the layer's non-directory paths that sort before its preinit are held
+ * back (they are few and small) and either replayed (the image's own layer wins) or dropped for the
+ * layer's. Directories
  * both define keep the image's metadata.
  */
 final class NodeOverlay implements TreeSink {
@@ -59,7 +60,18 @@ final class NodeOverlay implements TreeSink {
   @Override
   public void add(TreeEntry entry, InputStream content) throws IOException {
     String path = entry.path();
-    if (path.equals(PREINIT)) imageHasPreinit = true;
+    if (path.equals(PREINIT) && !imageHasPreinit) {
+      // The image brings its own node layer: what was held is the image's and goes down now, and the rest
+      // (the runtime sorts after preinit and can be far larger than what may be held) streams straight through.
+      imageHasPreinit = true;
+      for (Held h : held.values()) replay(h.entry, h.content);
+      held.clear();
+      heldBytes = 0;
+    }
+    if (imageHasPreinit) {
+      down.add(entry, content);
+      return;
+    }
     TreeEntry mine = layerEntries.get(path);
     if (mine != null && mine instanceof TreeEntry.Directory && entry instanceof TreeEntry.Directory) {
       imageDirs.add(path);
@@ -83,9 +95,7 @@ final class NodeOverlay implements TreeSink {
 
   @Override
   public void finish() throws IOException {
-    if (imageHasPreinit) {
-      for (Held h : held.values()) replay(h.entry, h.content);
-    } else {
+    if (!imageHasPreinit) {
       added = true;
       layer.writeTo(new TreeSink() {
         @Override
