@@ -21,6 +21,7 @@ final class Errors {
       case CONFLICT -> 409;
       case INVALID -> 400;
     }, e.getMessage()));
+    r.error(io.helidon.http.HttpException.class, (req, res, e) -> Json.error(res, e.status().code(), e.getMessage()));
     r.error(IllegalArgumentException.class, (req, res, e) -> Json.error(res, 400, e.getMessage()));
     r.error(Exception.class, (req, res, e) -> {
       // The exception text can quote request data; log its type and route only.
