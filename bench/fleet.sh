@@ -32,7 +32,7 @@ start_postgres() {
     mkdir -p "$STATE/pg"; chown postgres: "$STATE/pg"
     runuser -u postgres -- "$PG_BIN/initdb" -D "$STATE/pg" -U basalt --auth=trust >/dev/null
   fi
-  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/pg" -l "$work/pg.log" -w \
+  runuser -u postgres -- "$PG_BIN/pg_ctl" -D "$STATE/pg" -l "$STATE/pg/server.log" -w \
     -o "-p $port -k /tmp -c listen_addresses=127.0.0.1 -c max_connections=200 -c shared_buffers=512MB" start >/dev/null
   psql -h 127.0.0.1 -p "$port" -U basalt -d postgres -tc "select 1 from pg_database where datname='fleet'" | grep -q 1 \
     || psql -h 127.0.0.1 -p "$port" -U basalt -d postgres -qc "create database fleet" >/dev/null
@@ -100,11 +100,13 @@ rollout() { # NAME DBLABEL
   "$BASALT" fleet fleets delete bench >/dev/null
 }
 
+if [ "${BASALT_BENCH_FLEET_DBS:-sqlite pg}" != "pg" ]; then
 echo "== SQLite"
 start_server sqlite
 checkins sqlite sqlite
 rollout sqlite sqlite
 stop_server
+fi
 echo "== PostgreSQL"
 start_postgres
 start_server pg --db "$PG_URL"

@@ -24,7 +24,6 @@ import java.util.HexFormat;
 import java.util.Optional;
 import javax.naming.ldap.LdapName;
 import javax.naming.ldap.Rdn;
-import javax.net.ssl.KeyManagerFactory;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
@@ -110,17 +109,10 @@ record Identity(String deviceId, PrivateKey key, X509Certificate certificate) {
       trust.setCertificateEntry("fleet-ca", ca);
       TrustManagerFactory tmf = TrustManagerFactory.getInstance(TrustManagerFactory.getDefaultAlgorithm());
       tmf.init(trust);
-      KeyManagerFactory kmf = null;
-      if (key != null) {
-        char[] pw = new char[0];
-        KeyStore ks = KeyStore.getInstance("PKCS12");
-        ks.load(null, null);
-        ks.setKeyEntry("device", key, pw, new Certificate[] {cert, ca});
-        kmf = KeyManagerFactory.getInstance(KeyManagerFactory.getDefaultAlgorithm());
-        kmf.init(ks, pw);
-      }
+      // A key manager of our own: a PKCS12 key store would encrypt the key (PBKDF2, 10,000 rounds) on every context.
+      javax.net.ssl.KeyManager[] kms = key == null ? null : new javax.net.ssl.KeyManager[] {new OneKey(key, new X509Certificate[] {cert, ca})};
       SSLContext ctx = SSLContext.getInstance("TLS");
-      ctx.init(kmf == null ? null : kmf.getKeyManagers(), tmf.getTrustManagers(), RANDOM);
+      ctx.init(kms, tmf.getTrustManagers(), RANDOM);
       return ctx.getSocketFactory();
     } catch (GeneralSecurityException | IOException e) {
       throw new IllegalStateException("cannot set up TLS: " + e.getMessage(), e);
@@ -153,5 +145,51 @@ record Identity(String deviceId, PrivateKey key, X509Certificate certificate) {
     Path tmp = file.resolveSibling(file.getFileName() + ".tmp");
     Files.writeString(tmp, text, StandardCharsets.US_ASCII);
     Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
+  }
+
+  /** Presents one key and chain, whatever is asked. */
+  private static final class OneKey extends javax.net.ssl.X509ExtendedKeyManager {
+    private final PrivateKey key;
+    private final X509Certificate[] chain;
+
+    OneKey(PrivateKey key, X509Certificate[] chain) {
+      this.key = key;
+      this.chain = chain;
+    }
+
+    @Override
+    public String[] getClientAliases(String keyType, java.security.Principal[] issuers) {
+      return new String[] {"device"};
+    }
+
+    @Override
+    public String chooseClientAlias(String[] keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+      return "device";
+    }
+
+    @Override
+    public String chooseEngineClientAlias(String[] keyType, java.security.Principal[] issuers, javax.net.ssl.SSLEngine engine) {
+      return "device";
+    }
+
+    @Override
+    public String[] getServerAliases(String keyType, java.security.Principal[] issuers) {
+      return null;
+    }
+
+    @Override
+    public String chooseServerAlias(String keyType, java.security.Principal[] issuers, java.net.Socket socket) {
+      return null;
+    }
+
+    @Override
+    public X509Certificate[] getCertificateChain(String alias) {
+      return chain.clone();
+    }
+
+    @Override
+    public PrivateKey getPrivateKey(String alias) {
+      return key;
+    }
   }
 }
