@@ -24,6 +24,9 @@ import picocli.CommandLine.Command;
       SwitchCommand.class,
       RollbackCommand.class,
       AgentCommand.class,
+      ServerCommand.class,
+      FleetCommand.class,
+      SimulateCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main implements Runnable {

@@ -26,6 +26,7 @@ final class NodeLayers {
       if (entry.isEmpty()) continue;
       Path p = Path.of(entry);
       if (!entry.endsWith(".jar") || !Files.isRegularFile(p)) return NodeLayer.builder().mtime(sourceDateEpoch()).build();
+      if (isServerOnly(p)) continue;
       jars.add(p);
     }
     if (jars.isEmpty()) return b.build();
@@ -55,6 +56,15 @@ final class NodeLayers {
     }
     if (jars.isEmpty()) return java.util.Optional.empty();
     return java.util.Optional.of(NodeLayer.builder().mtime(sourceDateEpoch()).agentJars(jars).runtime(home).build());
+  }
+
+  /** The directory of the fleet server's jars (Helidon, JDBI, Flyway, databases): never shipped to nodes. */
+  static final String SERVER_LIB = "server-lib";
+
+  /** Whether {@code jar} belongs to the fleet server only (it sits in {@value #SERVER_LIB}, see basalt-cli's pom). */
+  static boolean isServerOnly(Path jar) {
+    Path dir = jar.toAbsolutePath().getParent();
+    return dir != null && dir.getFileName() != null && dir.getFileName().toString().equals(SERVER_LIB);
   }
 
   static long sourceDateEpoch() {

@@ -21,7 +21,13 @@ import java.util.random.RandomGenerator;
  */
 public final class Agent {
   /** What one poll did. */
-  public enum Outcome { NO_TARGET, NOT_SETTLED, UP_TO_DATE, FAILED_BEFORE, DOWNLOADED, STAGED_REBOOTING }
+  public enum Outcome {
+    NO_TARGET, NOT_SETTLED, UP_TO_DATE, FAILED_BEFORE, DOWNLOADED, STAGED_REBOOTING,
+    /** Staged; the source does not allow the reboot yet. */
+    STAGED_WAITING,
+    /** The reference resolves to another digest than the source pinned: nothing is staged. */
+    DIGEST_MISMATCH
+  }
 
   private final Node node;
   private final Updater updater;
@@ -60,7 +66,7 @@ public final class Agent {
   public Outcome poll() throws IOException {
     NodeStatus s = node.status();
     try {
-      Optional<String> target = source.target(s);
+      Optional<UpdateSource.Target> target = source.desired(s);
       if (target.isEmpty()) {
         log.accept("nothing to follow: no image configured and none recorded for the booted deployment");
         return Outcome.NO_TARGET;
@@ -71,11 +77,25 @@ public final class Agent {
         log.accept("the booted deployment is " + h.name().toLowerCase(java.util.Locale.ROOT) + ": not updating now");
         return Outcome.NOT_SETTLED;
       }
-      String ref = target.get();
+      UpdateSource.Target t = target.get();
+      String ref = t.ref();
       CheckResult c = updater.check(ref);
+      if (t.digest() != null && !t.digest().equals(c.manifestDigest())) {
+        log.accept(ref + " is " + c.manifestDigest() + ", not the assigned " + t.digest() + ": not staged");
+        return Outcome.DIGEST_MISMATCH;
+      }
       if (c.failedBefore()) {
         log.accept(ref + " is " + c.manifestDigest() + ", which failed to boot here before: not staged");
         return Outcome.FAILED_BEFORE;
+      }
+      if (t.digest() != null && t.digest().equals(c.stagedDigest()) && !t.digest().equals(c.bootedDigest())) {
+        if (!t.rebootAllowed()) {
+          log.accept(t.digest() + " is staged; waiting until a reboot is allowed");
+          return Outcome.STAGED_WAITING;
+        }
+        log.accept(t.digest() + " is staged and a reboot is allowed now; rebooting");
+        node.environment().rebooter().reboot();
+        return Outcome.STAGED_REBOOTING;
       }
       if (!c.updateAvailable()) {
         log.accept("up to date: " + ref + " is " + c.manifestDigest());
@@ -94,6 +114,11 @@ public final class Agent {
         return Outcome.DOWNLOADED;
       }
       UpdateResult r = updater.stage(ref);
+      if (!t.rebootAllowed()) {
+        log.accept("staged " + r.manifestDigest() + " in slot " + r.deployment().slot() + " (" + r.bytesDownloaded()
+            + " bytes downloaded); no reboot allowed yet");
+        return Outcome.STAGED_WAITING;
+      }
       log.accept("staged " + r.manifestDigest() + " in slot " + r.deployment().slot() + " (" + r.bytesDownloaded()
           + " bytes downloaded); rebooting");
       node.environment().rebooter().reboot();
@@ -113,9 +138,14 @@ public final class Agent {
   public void run() throws IOException, InterruptedException {
     afterBoot();
     while (true) {
-      Duration w = nextWait();
-      log.accept("next poll in " + w.toSeconds() + " s");
-      Thread.sleep(w.toMillis());
+      if (source.paced()) {
+        // the source's long poll waits for changes; a short random pause spreads a fleet's requests after one
+        Thread.sleep(random.nextLong(1001));
+      } else {
+        Duration w = nextWait();
+        log.accept("next poll in " + w.toSeconds() + " s");
+        Thread.sleep(w.toMillis());
+      }
       try {
         if (poll() == Outcome.STAGED_REBOOTING) return;
       } catch (IOException | RuntimeException e) {

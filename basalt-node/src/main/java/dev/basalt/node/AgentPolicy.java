@@ -24,6 +24,7 @@ import tools.jackson.dataformat.toml.TomlMapper;
  * jitter = "10m"               # up to this much is added at random to each wait; default 10% of interval
  * window = "02:00-04:00"       # mode window: apply only inside it (UTC; may wrap midnight)
  * tls-verify = true
+ * server = "https://fleet.example:8443"     # follow a fleet server instead (see FleetConfig)
  * </pre>
  * A missing file means the defaults: mode apply, hourly.
  *
@@ -56,7 +57,9 @@ public record AgentPolicy(Mode mode, String image, Duration interval, Duration j
 
   public static final AgentPolicy DEFAULT = new AgentPolicy(Mode.APPLY, null, Duration.ofHours(1), Duration.ofMinutes(6), null, true);
 
-  private static final Set<String> KEYS = Set.of("mode", "image", "interval", "jitter", "window", "tls-verify");
+  private static final Set<String> KEYS = Set.of("mode", "image", "interval", "jitter", "window", "tls-verify",
+      // the fleet server's keys, read by FleetConfig
+      "server", "enrollment-token-file", "ca", "name");
   private static final Pattern DURATION = Pattern.compile("(\\d+)\\s*([smh]?)");
   private static final Pattern WINDOW = Pattern.compile("(\\d\\d:\\d\\d)-(\\d\\d:\\d\\d)");
 

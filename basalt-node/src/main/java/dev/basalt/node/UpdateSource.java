@@ -9,8 +9,28 @@ import java.util.Optional;
  * server (later) answers with the reference and digest assigned to this node and hears the status.
  */
 public interface UpdateSource {
+  /**
+   * What to run: a reference, the manifest digest it must resolve to (null: whatever it resolves to) and whether the
+   * node may reboot into it now (else it is staged only, and booted when allowed or at the next reboot).
+   */
+  record Target(String ref, String digest, boolean rebootAllowed) {
+    public Target {
+      java.util.Objects.requireNonNull(ref, "ref");
+    }
+  }
+
   /** The reference to follow now; empty when there is nothing to follow. */
   Optional<String> target(NodeStatus status) throws IOException;
+
+  /** The target with its pinned digest and reboot permission; by default {@link #target} with neither. */
+  default Optional<Target> desired(NodeStatus status) throws IOException {
+    return target(status).map(r -> new Target(r, null, true));
+  }
+
+  /** Whether {@link #desired} itself waits for changes (a long poll), so the agent needs no timer between passes. */
+  default boolean paced() {
+    return false;
+  }
 
   /** Reports the node's status after each pass (a fleet server records it; local policy ignores it). */
   default void report(NodeStatus status) throws IOException {}
