@@ -2,6 +2,8 @@ package dev.basalt.fleet.server;
 
 import dev.basalt.fleet.server.controller.ControllerLock;
 import dev.basalt.fleet.server.controller.FleetController;
+import dev.basalt.fleet.server.controller.Rollouts;
+import dev.basalt.fleet.server.controller.TargetSignatures;
 import dev.basalt.fleet.server.http.AdminApi;
 import dev.basalt.fleet.server.http.DesiredWaiters;
 import dev.basalt.fleet.server.http.DeviceApi;
@@ -11,6 +13,7 @@ import dev.basalt.fleet.server.identity.CertificateAuthority;
 import dev.basalt.fleet.server.identity.EnrollmentLimiter;
 import dev.basalt.fleet.server.identity.Tokens;
 import dev.basalt.fleet.server.store.Database;
+import dev.basalt.fleet.server.store.RolloutStore;
 import dev.basalt.fleet.server.store.Store;
 import io.helidon.common.tls.Tls;
 import io.helidon.common.tls.TlsClientAuth;
@@ -85,11 +88,13 @@ public final class FleetServer implements AutoCloseable {
       ca = loadCa(store);
       bootstrap(store);
       waiters = new DesiredWaiters();
-      controller = new FleetController(store, ControllerLock.forDatabase(db), b.controllerInterval, waiters::changed);
+      Rollouts rollouts = new Rollouts(store, new RolloutStore(db), b.clock, () -> Tokens.id("r-"));
+      controller = new FleetController(store, rollouts, ControllerLock.forDatabase(db), b.controllerInterval,
+          b.wakeDebounce, waiters::changed);
       Metrics metrics = new Metrics(store::deviceCountsByState);
       ServerContext ctx = new ServerContext(store, ca, controller, waiters, metrics,
           new EnrollmentLimiter(b.enrollFailureLimit, b.enrollFailureWindow, b.clock), b.maxWait, b.maxBodyBytes,
-          b.certificateValidity, b.enrollRetryAfterSeconds);
+          b.certificateValidity, b.enrollRetryAfterSeconds, rollouts, new TargetSignatures(b.registryTlsVerify, b.dataDir));
       CertificateAuthority.ServerIdentity id = ca.issueServer(b.deviceHosts, b.clock.instant(), Duration.ofDays(365));
       Tls tls = Tls.builder().privateKey(id.key()).privateKeyCertChain(List.of(id.certificate(), ca.certificate()))
           .trust(List.of(ca.certificate())).clientAuth(TlsClientAuth.OPTIONAL).build();
@@ -235,7 +240,9 @@ public final class FleetServer implements AutoCloseable {
     private int enrollFailureLimit = 10;
     private Duration enrollFailureWindow = Duration.ofMinutes(1);
     private Duration certificateValidity = Duration.ofDays(90);
-    private Duration controllerInterval = Duration.ofSeconds(5);
+    private Duration controllerInterval = Duration.ofSeconds(1);
+    private Duration wakeDebounce = Duration.ofMillis(25);
+    private boolean registryTlsVerify = true;
     private int enrollRetryAfterSeconds = 30;
 
     private Builder() {}
@@ -338,7 +345,28 @@ public final class FleetServer implements AutoCloseable {
       return this;
     }
 
-    /** Period of the controller's reconcile pass (default 5 s; API changes trigger one at once). */
+    /**
+     * How long the controller waits after a wake-up (an API change, a status report that ends an update step) for
+     * more of them before its pass (default 25 ms): a burst of reports costs one pass.
+     */
+    public Builder wakeDebounce(Duration d) {
+      if (d == null || d.isNegative() || d.compareTo(Duration.ofSeconds(5)) > 0) {
+        throw new IllegalArgumentException("wakeDebounce must be 0..5 s, got " + d);
+      }
+      this.wakeDebounce = d;
+      return this;
+    }
+
+    /**
+     * Whether registries must present a certificate the JVM trusts when the server checks a fleet target's
+     * signatures (default true); false also allows plain HTTP (test and lab registries).
+     */
+    public Builder registryTlsVerify(boolean on) {
+      this.registryTlsVerify = on;
+      return this;
+    }
+
+    /** Period of the controller's pass, which steps active rollouts (default 1 s; API changes and reports trigger one). */
     public Builder controllerInterval(Duration d) {
       if (d.toMillis() < 10) throw new IllegalArgumentException("controllerInterval must be >= 10 ms, got " + d);
       this.controllerInterval = d;
