@@ -63,10 +63,15 @@ final class SimDevices implements AutoCloseable {
    */
   static SimDevices enroll(AdminClient admin, URI deviceUri, String caPem, Path dir, int n, IntFunction<Map<String, String>> labels,
       String factory) throws Exception {
-    EnrollmentTokenInfo token = admin.createEnrollmentToken(new EnrollmentTokenRequest("sim", Map.of("sim", "yes"), "sim=yes", null, 0));
+    // One token per parallel enrollment: each enrollment counts a use of its token, one row each.
+    int parallel = 32;
+    List<EnrollmentTokenInfo> tokens = new ArrayList<>();
+    for (int i = 0; i < parallel; i++) {
+      tokens.add(admin.createEnrollmentToken(new EnrollmentTokenRequest("sim-" + i, Map.of("sim", "yes"), "sim=yes", null, 0)));
+    }
     SimDevices sim = new SimDevices();
     Device[] out = new Device[n];
-    Semaphore gate = new Semaphore(32);
+    Semaphore gate = new Semaphore(parallel);
     try (ExecutorService ex = Executors.newVirtualThreadPerTaskExecutor()) {
       List<Future<?>> fs = new ArrayList<>();
       for (int i = 0; i < n; i++) {
@@ -75,7 +80,7 @@ final class SimDevices implements AutoCloseable {
           gate.acquire();
           try {
             DeviceClient c = DeviceClient.builder().server(deviceUri).stateDir(dir.resolve("d" + k)).caCertificate(caPem)
-                .enrollmentToken(token.token()).name("sim-" + k).labels(labels.apply(k))
+                .enrollmentToken(tokens.get(k % parallel).token()).name("sim-" + k).labels(labels.apply(k))
                 .retry(Duration.ofMillis(50), Duration.ofMillis(500)).pollJitter(Duration.ZERO).pollWait(Duration.ofSeconds(20)).build();
             c.enroll(Duration.ofSeconds(60));
             Map<String, String> l = new java.util.HashMap<>(labels.apply(k));

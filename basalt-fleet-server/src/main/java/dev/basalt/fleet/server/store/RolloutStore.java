@@ -48,15 +48,37 @@ public final class RolloutStore {
       Map<String, Object> policyJson, RolloutState state, boolean active, String createdBy, Instant createdAt,
       Instant updatedAt) {}
 
-  /** The policy object as the engine reads it; IllegalArgumentException naming the problem when it is not valid. */
+  /**
+   * The policy object as the engine reads it: the fields given override those of the default policy
+   * ({@link RolloutPolicy#builder()}).
+   *
+   * @throws IllegalArgumentException naming the field and the problem when it is not valid
+   */
   public static RolloutPolicy policy(Map<String, Object> json) {
+    Map<String, Object> merged = new java.util.LinkedHashMap<>(DEFAULTS);
+    for (var e : json.entrySet()) {
+      if (!merged.containsKey(e.getKey())) {
+        throw new IllegalArgumentException("invalid rollout policy: unknown field \"" + e.getKey() + "\" (known: "
+            + String.join(", ", new java.util.TreeSet<>(DEFAULTS.keySet())) + ")");
+      }
+      merged.put(e.getKey(), e.getValue());
+    }
     try {
-      return JSON.convertValue(json, RolloutPolicy.class);
+      return JSON.convertValue(merged, RolloutPolicy.class);
     } catch (tools.jackson.core.JacksonException e) {
       Throwable c = e.getCause();
       String why = c instanceof IllegalArgumentException ? c.getMessage() : e.getOriginalMessage();
       throw new IllegalArgumentException("invalid rollout policy: " + why, e);
     }
+  }
+
+  private static final Map<String, Object> DEFAULTS = defaults();
+
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> defaults() {
+    Map<String, Object> m = new java.util.LinkedHashMap<>(JSON.convertValue(RolloutPolicy.builder().build(), Map.class));
+    for (var rc : RolloutPolicy.class.getRecordComponents()) m.putIfAbsent(rc.getName(), null);
+    return java.util.Collections.unmodifiableMap(m);
   }
 
   /** The JSON object form of a policy. */
