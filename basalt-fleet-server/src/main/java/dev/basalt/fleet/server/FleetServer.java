@@ -13,6 +13,7 @@ import dev.basalt.fleet.server.identity.CertificateAuthority;
 import dev.basalt.fleet.server.identity.EnrollmentLimiter;
 import dev.basalt.fleet.server.identity.Tokens;
 import dev.basalt.fleet.server.store.Database;
+import dev.basalt.fleet.server.store.DesiredListener;
 import dev.basalt.fleet.server.store.RolloutStore;
 import dev.basalt.fleet.server.store.Store;
 import io.helidon.common.tls.Tls;
@@ -60,6 +61,7 @@ public final class FleetServer implements AutoCloseable {
   private Database db;
   private FleetController controller;
   private DesiredWaiters waiters;
+  private DesiredListener listener;
   private WebServer web;
   private CertificateAuthority ca;
   private String bootstrapToken;
@@ -108,6 +110,7 @@ public final class FleetServer implements AutoCloseable {
           .routing(admin)
           .putSocket("device", s -> s.address(address(b.bindAddress)).port(b.devicePort).tls(tls).routing(device))
           .build().start();
+      if (db.dialect() == Database.Dialect.POSTGRESQL) listener = new DesiredListener(db, waiters::changed);
       controller.start();
       LOG.log(System.Logger.Level.INFO, "fleet server on http port " + web.port() + ", device port " + web.port("device")
           + ", " + db.dialect().name().toLowerCase(java.util.Locale.ROOT) + " database");
@@ -206,6 +209,10 @@ public final class FleetServer implements AutoCloseable {
     if (web != null) {
       web.stop();
       web = null;
+    }
+    if (listener != null) {
+      listener.close();
+      listener = null;
     }
     if (controller != null) {
       controller.close();

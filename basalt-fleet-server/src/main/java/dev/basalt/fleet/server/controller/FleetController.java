@@ -136,6 +136,7 @@ public final class FleetController implements AutoCloseable {
           }
         }
       }
+      store.notifyDesired(h, out);
       return out;
     });
     if (!changed.isEmpty()) onDesiredChanged.accept(changed);

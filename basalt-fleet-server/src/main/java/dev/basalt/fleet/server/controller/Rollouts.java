@@ -122,6 +122,7 @@ public final class Rollouts {
     store.audit(h, actor, "rollout.start", "rollout:" + id, d);
     List<String> changed = apply(h, name, planned.assignments());
     changed.addAll(apply(h, name, started.assignments()));
+    store.notifyDesired(h, changed);
     return new Outcome(rollouts.forUpdate(h, id).orElseThrow(), changed);
   }
 
@@ -160,6 +161,7 @@ public final class Rollouts {
         throw new StoreException(StoreException.Kind.INVALID, e.getMessage());
       }
       List<String> changed = persist(h, r, s);
+      store.notifyDesired(h, changed);
       Map<String, Object> d = new TreeMap<>();
       d.put("fleet", r.fleet());
       d.put("phase", s.next().phase().name());

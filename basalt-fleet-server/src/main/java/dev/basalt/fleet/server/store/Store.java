@@ -620,6 +620,28 @@ public final class Store {
         .bind("f", fleet).bind("e", error).bind("id", id).execute();
   }
 
+  /** The PostgreSQL channel on which desired-state changes are announced to every replica. */
+  public static final String DESIRED_CHANNEL = "basalt_desired";
+
+  /**
+   * Announces, on PostgreSQL, that these devices' desired states changed (delivered to every replica's
+   * {@link DesiredListener} when the transaction commits), so that long polls held by another replica wake up too.
+   * Nothing on SQLite (one process).
+   */
+  public void notifyDesired(Handle h, java.util.Collection<String> ids) {
+    if (db.dialect() != Database.Dialect.POSTGRESQL || ids.isEmpty()) return;
+    StringBuilder chunk = new StringBuilder();
+    for (String id : ids) {
+      if (chunk.length() + id.length() + 1 > 7000) { // a NOTIFY payload must stay under 8000 bytes
+        h.createQuery("SELECT pg_notify(:c, :p)").bind("c", DESIRED_CHANNEL).bind("p", chunk.toString()).mapTo(String.class).one();
+        chunk.setLength(0);
+      }
+      if (!chunk.isEmpty()) chunk.append(',');
+      chunk.append(id);
+    }
+    h.createQuery("SELECT pg_notify(:c, :p)").bind("c", DESIRED_CHANNEL).bind("p", chunk.toString()).mapTo(String.class).one();
+  }
+
   /** Sets a device's desired state and bumps its revision (so its ETag changes). */
   public void setDesired(Handle h, String id, String ref, String digest, boolean reboot, String fleet) {
     h.createUpdate("UPDATE devices SET desired_ref = :r, desired_digest = :d, desired_reboot = :rb, desired_fleet = :f,"
