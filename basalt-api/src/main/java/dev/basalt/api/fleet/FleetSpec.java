@@ -11,10 +11,12 @@ import java.util.regex.Pattern;
  * @param selector which devices belong to it ({@link LabelSelector} syntax; empty selects every device)
  * @param targetRef the image reference; may carry {@code @sha256:...}, then {@code targetDigest} may be null
  * @param targetDigest the manifest digest the target is pinned to (a tag is resolved by the caller)
- * @param policy the rollout policy (JSON object, interpreted by the rollout engine); null for the default
+ * @param policy the rollout policy (JSON object, interpreted by the rollout engine); null for the default. With a
+ *     policy, changing the target of an existing fleet starts a rollout to it instead of assigning it at once
+ * @param signatures what the fleet's targets must be signed with; null for no check
  */
 public record FleetSpec(String name, String selector, String targetRef, String targetDigest,
-    Map<String, Object> policy) {
+    Map<String, Object> policy, SignatureRequirement signatures) {
   private static final Pattern NAME = Pattern.compile("[a-z0-9]([a-z0-9-]{0,61}[a-z0-9])?");
 
   public FleetSpec {
@@ -41,5 +43,15 @@ public record FleetSpec(String name, String selector, String targetRef, String t
       throw new IllegalArgumentException("a target needs both a reference and a digest (give ref@sha256:... or both fields)");
     }
     policy = policy == null ? null : Map.copyOf(policy);
+  }
+
+  /** A fleet without a signature requirement. */
+  public FleetSpec(String name, String selector, String targetRef, String targetDigest, Map<String, Object> policy) {
+    this(name, selector, targetRef, targetDigest, policy, null);
+  }
+
+  /** This spec with another target (reference and digest). */
+  public FleetSpec withTarget(String ref, String digest) {
+    return new FleetSpec(name, selector, ref, digest, policy, signatures);
   }
 }

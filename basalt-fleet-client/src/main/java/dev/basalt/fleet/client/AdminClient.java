@@ -10,6 +10,10 @@ import dev.basalt.api.fleet.EnrollmentTokenInfo;
 import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.api.fleet.FleetInfo;
 import dev.basalt.api.fleet.FleetSpec;
+import dev.basalt.api.fleet.RolloutAction;
+import dev.basalt.api.fleet.RolloutEventInfo;
+import dev.basalt.api.fleet.RolloutInfo;
+import dev.basalt.api.fleet.RolloutRequest;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -147,6 +151,64 @@ public final class AdminClient {
 
   public void revokeAdminToken(String id) throws FleetClientException {
     delete("/api/v1/admin-tokens/" + enc(id));
+  }
+
+  /**
+   * Starts a rollout of fleet {@code name} to the request's target (the fleet's current target is what a revert goes
+   * back to). 409 when the fleet has an active rollout, 422 when the target's signatures do not satisfy the fleet.
+   */
+  public RolloutInfo startRollout(String fleet, RolloutRequest r) throws FleetClientException {
+    return Http.expect(post("/api/v1/fleets/" + enc(fleet) + "/rollouts", r), RolloutInfo.class);
+  }
+
+  /** The fleet's rollouts, newest first. */
+  public List<RolloutInfo> rollouts(String fleet) throws FleetClientException {
+    return Http.expect(get("/api/v1/fleets/" + enc(fleet) + "/rollouts"), new TypeReference<List<RolloutInfo>>() {});
+  }
+
+  public RolloutInfo rollout(String id) throws FleetClientException {
+    return Http.expect(get("/api/v1/rollouts/" + enc(id)), RolloutInfo.class);
+  }
+
+  /** Up to {@code limit} (1-10000) events with a seq above {@code afterSeq}, in order. */
+  public List<RolloutEventInfo> rolloutEvents(String id, long afterSeq, int limit) throws FleetClientException {
+    return Http.expect(get("/api/v1/rollouts/" + enc(id) + "/events?after=" + afterSeq + "&limit=" + limit),
+        new TypeReference<List<RolloutEventInfo>>() {});
+  }
+
+  /** Every event of the rollout, in order (paged). */
+  public List<RolloutEventInfo> rolloutEvents(String id) throws FleetClientException {
+    List<RolloutEventInfo> all = new java.util.ArrayList<>();
+    while (true) {
+      List<RolloutEventInfo> page = rolloutEvents(id, all.isEmpty() ? 0 : all.getLast().seq(), 10000);
+      all.addAll(page);
+      if (page.size() < 10000) return all;
+    }
+  }
+
+  private RolloutInfo act(String id, String action, RolloutAction body) throws FleetClientException {
+    return Http.expect(post("/api/v1/rollouts/" + enc(id) + "/" + action, body), RolloutInfo.class);
+  }
+
+  public RolloutInfo pauseRollout(String id, String reason) throws FleetClientException {
+    return act(id, "pause", new RolloutAction(reason, null));
+  }
+
+  public RolloutInfo resumeRollout(String id) throws FleetClientException {
+    return act(id, "resume", null);
+  }
+
+  /** Approves {@code wave}, or the wave the rollout waits for when null. */
+  public RolloutInfo approveRollout(String id, Integer wave) throws FleetClientException {
+    return act(id, "approve", new RolloutAction(null, wave));
+  }
+
+  public RolloutInfo revertRollout(String id, String reason) throws FleetClientException {
+    return act(id, "revert", new RolloutAction(reason, null));
+  }
+
+  public RolloutInfo abortRollout(String id, String reason) throws FleetClientException {
+    return act(id, "abort", new RolloutAction(reason, null));
   }
 
   /** The newest {@code limit} audit rows with an id below {@code beforeId} (0: from the newest). */

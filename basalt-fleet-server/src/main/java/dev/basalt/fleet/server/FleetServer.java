@@ -2,6 +2,8 @@ package dev.basalt.fleet.server;
 
 import dev.basalt.fleet.server.controller.ControllerLock;
 import dev.basalt.fleet.server.controller.FleetController;
+import dev.basalt.fleet.server.controller.Rollouts;
+import dev.basalt.fleet.server.controller.TargetSignatures;
 import dev.basalt.fleet.server.http.AdminApi;
 import dev.basalt.fleet.server.http.DesiredWaiters;
 import dev.basalt.fleet.server.http.DeviceApi;
@@ -11,6 +13,8 @@ import dev.basalt.fleet.server.identity.CertificateAuthority;
 import dev.basalt.fleet.server.identity.EnrollmentLimiter;
 import dev.basalt.fleet.server.identity.Tokens;
 import dev.basalt.fleet.server.store.Database;
+import dev.basalt.fleet.server.store.DesiredListener;
+import dev.basalt.fleet.server.store.RolloutStore;
 import dev.basalt.fleet.server.store.Store;
 import dev.basalt.fleet.server.web.FleetUi;
 import io.helidon.common.tls.Tls;
@@ -58,6 +62,7 @@ public final class FleetServer implements AutoCloseable {
   private Database db;
   private FleetController controller;
   private DesiredWaiters waiters;
+  private DesiredListener listener;
   private WebServer web;
   private CertificateAuthority ca;
   private String bootstrapToken;
@@ -86,11 +91,13 @@ public final class FleetServer implements AutoCloseable {
       ca = loadCa(store);
       bootstrap(store);
       waiters = new DesiredWaiters();
-      controller = new FleetController(store, ControllerLock.forDatabase(db), b.controllerInterval, waiters::changed);
+      Rollouts rollouts = new Rollouts(store, new RolloutStore(db), b.clock, () -> Tokens.id("r-"));
+      controller = new FleetController(store, rollouts, ControllerLock.forDatabase(db), b.controllerInterval,
+          b.wakeDebounce, waiters::changed);
       Metrics metrics = new Metrics(store::deviceCountsByState);
       ServerContext ctx = new ServerContext(store, ca, controller, waiters, metrics,
           new EnrollmentLimiter(b.enrollFailureLimit, b.enrollFailureWindow, b.clock), b.maxWait, b.maxBodyBytes,
-          b.certificateValidity, b.enrollRetryAfterSeconds);
+          b.certificateValidity, b.enrollRetryAfterSeconds, rollouts, new TargetSignatures(b.registryTlsVerify, b.dataDir));
       CertificateAuthority.ServerIdentity id = ca.issueServer(b.deviceHosts, b.clock.instant(), Duration.ofDays(365));
       Tls tls = Tls.builder().privateKey(id.key()).privateKeyCertChain(List.of(id.certificate(), ca.certificate()))
           .trust(List.of(ca.certificate())).clientAuth(TlsClientAuth.OPTIONAL).build();
@@ -105,6 +112,7 @@ public final class FleetServer implements AutoCloseable {
           .routing(admin)
           .putSocket("device", s -> s.address(address(b.bindAddress)).port(b.devicePort).tls(tls).routing(device))
           .build().start();
+      if (db.dialect() == Database.Dialect.POSTGRESQL) listener = new DesiredListener(db, waiters::changed);
       controller.start();
       LOG.log(System.Logger.Level.INFO, "fleet server on http port " + web.port() + ", device port " + web.port("device")
           + ", " + db.dialect().name().toLowerCase(java.util.Locale.ROOT) + " database");
@@ -204,6 +212,10 @@ public final class FleetServer implements AutoCloseable {
       web.stop();
       web = null;
     }
+    if (listener != null) {
+      listener.close();
+      listener = null;
+    }
     if (controller != null) {
       controller.close();
       controller = null;
@@ -237,7 +249,9 @@ public final class FleetServer implements AutoCloseable {
     private int enrollFailureLimit = 10;
     private Duration enrollFailureWindow = Duration.ofMinutes(1);
     private Duration certificateValidity = Duration.ofDays(90);
-    private Duration controllerInterval = Duration.ofSeconds(5);
+    private Duration controllerInterval = Duration.ofSeconds(1);
+    private Duration wakeDebounce = Duration.ofMillis(25);
+    private boolean registryTlsVerify = true;
     private int enrollRetryAfterSeconds = 30;
 
     private Builder() {}
@@ -340,7 +354,28 @@ public final class FleetServer implements AutoCloseable {
       return this;
     }
 
-    /** Period of the controller's reconcile pass (default 5 s; API changes trigger one at once). */
+    /**
+     * How long the controller waits after a wake-up (an API change, a status report that ends an update step) for
+     * more of them before its pass (default 25 ms): a burst of reports costs one pass.
+     */
+    public Builder wakeDebounce(Duration d) {
+      if (d == null || d.isNegative() || d.compareTo(Duration.ofSeconds(5)) > 0) {
+        throw new IllegalArgumentException("wakeDebounce must be 0..5 s, got " + d);
+      }
+      this.wakeDebounce = d;
+      return this;
+    }
+
+    /**
+     * Whether registries must present a certificate the JVM trusts when the server checks a fleet target's
+     * signatures (default true); false also allows plain HTTP (test and lab registries).
+     */
+    public Builder registryTlsVerify(boolean on) {
+      this.registryTlsVerify = on;
+      return this;
+    }
+
+    /** Period of the controller's pass, which steps active rollouts (default 1 s; API changes and reports trigger one). */
     public Builder controllerInterval(Duration d) {
       if (d.toMillis() < 10) throw new IllegalArgumentException("controllerInterval must be >= 10 ms, got " + d);
       this.controllerInterval = d;

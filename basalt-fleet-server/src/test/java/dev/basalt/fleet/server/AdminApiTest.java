@@ -101,7 +101,7 @@ class AdminApiTest {
     fleet.admin.approve(id);
     fleet.admin.updateDevice(id, new DeviceUpdate("n", Map.of("site", "lab")));
     fleet.admin.createFleet(new FleetSpec("lab", "site=lab", "r.example/os", D1, null));
-    fleet.admin.updateFleet(new FleetSpec("lab", "site=lab", null, null, Map.of("batch", 1)));
+    fleet.admin.updateFleet(new FleetSpec("lab", "site=lab", null, null, Map.of("batches", List.of("all"))));
     var at = fleet.admin.createAdminToken(new AdminTokenRequest("ci", Set.of("fleet:read"), null));
     secrets.add(at.token());
     fleet.admin.revokeAdminToken(at.id());

@@ -4,6 +4,9 @@ import dev.basalt.fleet.server.store.Store;
 import dev.basalt.fleet.server.store.Store.FleetRow;
 import dev.basalt.fleet.server.store.Store.MemberRow;
 import dev.basalt.api.fleet.LabelSelector;
+import dev.basalt.fleet.server.rollout.Assignment;
+import dev.basalt.fleet.server.rollout.RolloutPhase;
+import org.jdbi.v3.core.Handle;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collection;
@@ -20,8 +23,10 @@ import java.util.function.Consumer;
  * it holds the {@link ControllerLock}, it recomputes fleet membership and the desired state of every member, in one
  * transaction, then wakes the long polls of the devices whose desired state changed.
  *
- * <p>Today a fleet's pinned target is assigned to all its members directly; the rollout engine plugs in at
- * {@link #assign}.
+ * <p>A fleet with an active rollout: the {@link Rollouts rollout engine} is stepped with all its members and only its
+ * assignments change desired states. Without one: the fleet's target is assigned to every member directly (reboot
+ * allowed), except to members that failed that digest before, and except after an aborted rollout, whose desired
+ * states stay as they were until the fleet's target changes (only members without one get the target).
  */
 public final class FleetController implements AutoCloseable {
   private static final System.Logger LOG = System.getLogger(FleetController.class.getName());
@@ -33,13 +38,22 @@ public final class FleetController implements AutoCloseable {
   private final ControllerLock lock;
   private final Duration interval;
   private final Consumer<Collection<String>> onDesiredChanged;
+  private final Rollouts rollouts;
+  private final Duration debounce;
   private final Semaphore wakeups = new Semaphore(0);
   private volatile boolean running;
   private volatile boolean leader;
   private Thread thread;
 
-  public FleetController(Store store, ControllerLock lock, Duration interval, Consumer<Collection<String>> onDesiredChanged) {
+  /**
+   * @param interval period of a pass
+   * @param debounce how long a {@link #wake()} waits for more wake-ups before the pass (status reports come in bursts)
+   */
+  public FleetController(Store store, Rollouts rollouts, ControllerLock lock, Duration interval, Duration debounce,
+      Consumer<Collection<String>> onDesiredChanged) {
     this.store = Objects.requireNonNull(store);
+    this.rollouts = Objects.requireNonNull(rollouts);
+    this.debounce = Objects.requireNonNull(debounce);
     this.lock = Objects.requireNonNull(lock);
     this.interval = Objects.requireNonNull(interval);
     this.onDesiredChanged = Objects.requireNonNull(onDesiredChanged);
@@ -69,7 +83,9 @@ public final class FleetController implements AutoCloseable {
         LOG.log(System.Logger.Level.WARNING, "fleet controller tick failed: " + e);
       }
       try {
-        wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS);
+        if (wakeups.tryAcquire(interval.toMillis(), TimeUnit.MILLISECONDS) && !debounce.isZero()) {
+          Thread.sleep(debounce.toMillis());
+        }
         wakeups.drainPermits();
       } catch (InterruptedException e) {
         return;
@@ -104,9 +120,10 @@ public final class FleetController implements AutoCloseable {
         }
       }
       for (FleetRow f : fleets) {
-        Map<String, Target> targets = assign(f, members.get(f.name()));
+        Assigned a = assign(h, f, members.get(f.name()));
         for (MemberRow d : members.get(f.name())) {
-          Target t = targets.get(d.id());
+          Target t = a.targets().get(d.id());
+          if (t == null && a.keepOthers()) continue;
           var cur = d.desired();
           boolean same = t == null
               ? cur.digest() == null && f.name().equals(cur.fleet())
@@ -119,6 +136,7 @@ public final class FleetController implements AutoCloseable {
           }
         }
       }
+      store.notifyDesired(h, out);
       return out;
     });
     if (!changed.isEmpty()) onDesiredChanged.accept(changed);
@@ -126,16 +144,35 @@ public final class FleetController implements AutoCloseable {
   }
 
   /**
-   * The desired state of each member of {@code fleet} (absent: nothing assigned). THE PLUG-IN POINT of the rollout
-   * engine: load the fleet's active rollout, call {@code RolloutEngine.step(state, policy, views)}, persist the next
-   * state ({@link Store#saveRollout}) and events ({@link Store#rolloutEvent}) in this same transaction, and return its
-   * assignments. Today: the pinned target, to every member, reboot allowed.
+   * What the members' desired states become.
+   *
+   * @param targets by device id
+   * @param keepOthers true: members not in {@code targets} keep theirs; false: they get nothing assigned
    */
-  Map<String, Target> assign(FleetRow fleet, List<MemberRow> members) {
+  record Assigned(Map<String, Target> targets, boolean keepOthers) {}
+
+  /**
+   * The desired state of each member of {@code fleet}, in the controller's transaction: the assignments of its
+   * active rollout (stepped here and persisted with its events), else its target.
+   */
+  Assigned assign(Handle h, FleetRow fleet, List<MemberRow> members) {
     Map<String, Target> out = new LinkedHashMap<>();
-    if (fleet.targetDigest() == null) return out;
-    for (MemberRow m : members) out.put(m.id(), new Target(fleet.targetRef(), fleet.targetDigest(), true));
-    return out;
+    Map<String, Assignment> stepped = rollouts.step(h, fleet.name(), members);
+    if (stepped != null) {
+      stepped.forEach((id, a) -> out.put(id, new Target(a.imageRef(), a.digest(), a.rebootAllowed())));
+      return new Assigned(out, true);
+    }
+    if (fleet.targetDigest() == null) return new Assigned(out, false);
+    boolean aborted = rollouts.store().latest(h, fleet.name())
+        .filter(r -> r.state().phase() == RolloutPhase.ABORTED && r.previous().digest().equals(fleet.targetDigest()))
+        .isPresent();
+    for (MemberRow m : members) {
+      // A digest that failed on a device is never offered to it again; after an abort only newcomers get the target.
+      boolean keep = m.failedDigests().contains(fleet.targetDigest())
+          || aborted && fleet.name().equals(m.desired().fleet()) && m.desired().digest() != null;
+      if (!keep) out.put(m.id(), new Target(fleet.targetRef(), fleet.targetDigest(), true));
+    }
+    return new Assigned(out, true);
   }
 
   @Override

@@ -8,7 +8,16 @@ import dev.basalt.api.fleet.DeviceUpdate;
 import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.api.fleet.FleetSpec;
 import dev.basalt.api.fleet.LabelSelector;
+import dev.basalt.api.fleet.FleetInfo;
+import dev.basalt.api.fleet.RolloutAction;
+import dev.basalt.api.fleet.RolloutRequest;
+import dev.basalt.api.fleet.SignatureRequirement;
 import dev.basalt.fleet.server.controller.Membership;
+import dev.basalt.fleet.server.controller.Rollouts;
+import dev.basalt.fleet.server.rollout.ImageTarget;
+import dev.basalt.fleet.server.rollout.RolloutPolicy;
+import dev.basalt.fleet.server.store.RolloutStore;
+import dev.basalt.fleet.server.store.RolloutStore.RolloutRecord;
 import dev.basalt.fleet.server.identity.Tokens;
 import dev.basalt.fleet.server.store.Store;
 import dev.basalt.fleet.server.store.Store.AdminTokenRecord;
@@ -101,6 +110,18 @@ public final class AdminApi {
           a.store.revokeAdminToken(actor, req.path().pathParameters().get("id"));
           res.status(204).send();
         })
+        .get("/api/v1/fleets/{name}/rollouts", a::listRollouts)
+        .post("/api/v1/fleets/{name}/rollouts", a::startRollout)
+        .get("/api/v1/rollouts/{id}", (req, res) -> {
+          a.auth(req, "fleet:read");
+          Json.send(res, 200, Rollouts.info(a.rollout(req)));
+        })
+        .get("/api/v1/rollouts/{id}/events", a::rolloutEvents)
+        .post("/api/v1/rollouts/{id}/pause", (req, res) -> a.act(req, res, Rollouts.Action.PAUSE))
+        .post("/api/v1/rollouts/{id}/resume", (req, res) -> a.act(req, res, Rollouts.Action.RESUME))
+        .post("/api/v1/rollouts/{id}/approve", (req, res) -> a.act(req, res, Rollouts.Action.APPROVE))
+        .post("/api/v1/rollouts/{id}/revert", (req, res) -> a.act(req, res, Rollouts.Action.REVERT))
+        .post("/api/v1/rollouts/{id}/abort", (req, res) -> a.act(req, res, Rollouts.Action.ABORT))
         .get("/api/v1/audit", (req, res) -> {
           a.auth(req, "admin");
           Json.send(res, 200, a.store.audit(a.intParam(req, "limit", 100), a.intParam(req, "before", 0)));
@@ -201,6 +222,12 @@ public final class AdminApi {
     res.status(204).send();
   }
 
+  /**
+   * Creates or replaces a fleet. A target to be set is checked against the fleet's signature requirement first (422).
+   * Changing the target of a fleet that has a policy starts a rollout to it (the fleet keeps its old target until
+   * the rollout succeeds); without a policy the new target is assigned at once. Either is refused (409) while a
+   * rollout is active.
+   */
   private void putFleet(ServerRequest req, ServerResponse res, boolean create) {
     String actor = auth(req, "fleet:write");
     FleetSpec spec = Json.read(req, FleetSpec.class, ctx.maxBodyBytes());
@@ -208,9 +235,98 @@ public final class AdminApi {
       String name = req.path().pathParameters().get("name");
       if (!name.equals(spec.name())) throw new HttpError(400, "fleet name in the body (" + spec.name() + ") differs from the URL (" + name + ")");
     }
-    var f = store.putFleet(actor, spec, create, h -> Membership.requireDisjoint(store.selectors(h), store.memberCandidates(h)));
+    RolloutPolicy policy = spec.policy() == null ? null : RolloutStore.policy(spec.policy());
+    if (spec.signatures() != null) ctx.signatures().policies(spec.name(), spec.signatures());
+    FleetInfo old = create ? null : store.fleet(spec.name()).orElse(null);
+    boolean retarget = spec.targetDigest() != null && (old == null || !spec.targetDigest().equals(old.spec().targetDigest()));
+    if (retarget) verify(spec.name(), spec.signatures(), spec.targetRef(), spec.targetDigest());
+    boolean viaRollout = retarget && old != null && policy != null && old.spec().targetDigest() != null;
+    FleetSpec stored = viaRollout ? spec.withTarget(old.spec().targetRef(), old.spec().targetDigest()) : spec;
+    List<String> changed = new java.util.ArrayList<>();
+    var f = store.putFleet(actor, stored, create, h -> {
+      Membership.requireDisjoint(store.selectors(h), store.memberCandidates(h));
+      if (!create && retarget) {
+        ctx.rollouts().store().active(h, spec.name()).ifPresent(r -> {
+          if (!viaRollout) {
+            throw new HttpError(409, "fleet " + spec.name() + " has an active rollout " + r.id() + " (" + r.state().phase()
+                + "); abort it before setting another target");
+          }
+        });
+      }
+      if (viaRollout) {
+        FleetInfo now = store.fleet(h, spec.name()).orElseThrow();
+        changed.addAll(ctx.rollouts().start(h, actor, now, new ImageTarget(spec.targetRef(), spec.targetDigest()), policy)
+            .changedDevices());
+      }
+    });
+    if (!changed.isEmpty()) ctx.waiters().changed(changed);
     ctx.controller().wake();
     Json.send(res, create ? 201 : 200, f);
+  }
+
+  /** 422 naming the digest and the reason when the target does not satisfy the fleet's signature requirement. */
+  private void verify(String fleet, SignatureRequirement req, String ref, String digest) {
+    ctx.signatures().refusal(fleet, req, ref, digest).ifPresent(why -> {
+      throw new HttpError(422, why);
+    });
+  }
+
+  private RolloutRecord rollout(ServerRequest req) {
+    String id = req.path().pathParameters().get("id");
+    return ctx.rollouts().store().rollout(id).orElseThrow(() -> new HttpError(404, "rollout " + id + " does not exist"));
+  }
+
+  private FleetInfo fleetOr404(ServerRequest req) {
+    String n = req.path().pathParameters().get("name");
+    return store.fleet(n).orElseThrow(() -> new HttpError(404, "fleet " + n + " does not exist"));
+  }
+
+  private void listRollouts(ServerRequest req, ServerResponse res) {
+    auth(req, "fleet:read");
+    FleetInfo f = fleetOr404(req);
+    Json.send(res, 200, ctx.rollouts().store().rollouts(f.spec().name(), intParam(req, "limit", 100)).stream()
+        .map(Rollouts::info).toList());
+  }
+
+  private void startRollout(ServerRequest req, ServerResponse res) {
+    String actor = auth(req, "fleet:write");
+    FleetInfo f = fleetOr404(req);
+    RolloutRequest r = Json.read(req, RolloutRequest.class, ctx.maxBodyBytes());
+    RolloutPolicy policy = Rollouts.policyFor(f, r.policy());
+    verify(f.spec().name(), f.spec().signatures(), r.targetRef(), r.targetDigest());
+    Rollouts.Outcome o = store.inTransaction(h -> {
+      FleetInfo now = store.fleet(h, f.spec().name()).orElseThrow(() -> new HttpError(404, "fleet " + f.spec().name() + " does not exist"));
+      return ctx.rollouts().start(h, actor, now, new ImageTarget(r.targetRef(), r.targetDigest()), policy);
+    });
+    ctx.waiters().changed(o.changedDevices());
+    ctx.controller().wake();
+    Json.send(res, 201, Rollouts.info(o.rollout()));
+  }
+
+  private void rolloutEvents(ServerRequest req, ServerResponse res) {
+    auth(req, "fleet:read");
+    RolloutRecord r = rollout(req);
+    int limit = intParam(req, "limit", 1000);
+    if (limit < 1 || limit > 10000) throw new HttpError(400, "query parameter limit must be 1..10000, got " + limit);
+    String after = req.query().first("after").orElse("0");
+    long seq;
+    try {
+      seq = Long.parseLong(after);
+      if (seq < 0) throw new NumberFormatException();
+    } catch (NumberFormatException e) {
+      throw new HttpError(400, "query parameter after must be an event seq >= 0, got '" + after + "'");
+    }
+    Json.send(res, 200, ctx.rollouts().store().events(r.id(), seq, limit).stream().map(Rollouts::info).toList());
+  }
+
+  private void act(ServerRequest req, ServerResponse res, Rollouts.Action action) {
+    String actor = auth(req, "fleet:write");
+    String id = req.path().pathParameters().get("id");
+    RolloutAction body = req.content().hasEntity() ? Json.readOptional(req, RolloutAction.class, ctx.maxBodyBytes()) : null;
+    Rollouts.Outcome o = ctx.rollouts().act(actor, id, action, body);
+    ctx.waiters().changed(o.changedDevices());
+    ctx.controller().wake();
+    Json.send(res, 200, Rollouts.info(o.rollout()));
   }
 
   private void createEnrollmentToken(ServerRequest req, ServerResponse res) {

@@ -178,6 +178,8 @@ public final class DeviceApi {
     StatusReport r = Json.read(req, StatusReport.class, ctx.maxBodyBytes());
     if (!store.report(c.deviceId(), c.serial(), r)) throw notActive(c);
     ctx.metrics().statusReports.increment();
+    // The end of an update step (staged, rebooted, failed) may move a rollout on: a debounced controller pass.
+    if (!r.node().updatePhase().inProgress()) ctx.controller().wake();
     res.status(204).send();
   }
 

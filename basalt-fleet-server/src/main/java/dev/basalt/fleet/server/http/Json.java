@@ -47,6 +47,10 @@ final class Json {
   static <T> T read(ServerRequest req, Class<T> type, long max) {
     byte[] b = body(req, max);
     if (b.length == 0) throw new HttpError(400, "request body is empty; expected a JSON " + type.getSimpleName());
+    return parse(b, type);
+  }
+
+  private static <T> T parse(byte[] b, Class<T> type) {
     try {
       T v = STRICT.readValue(b, type);
       if (v == null) throw new HttpError(400, "request body is null; expected a JSON " + type.getSimpleName());
@@ -60,6 +64,13 @@ final class Json {
       String path = e.getPathReference() == null || e.getPath().isEmpty() ? "" : " (field " + fieldPath(e) + ")";
       throw new HttpError(400, "malformed " + type.getSimpleName() + " JSON" + where + path + ": " + e.getOriginalMessage());
     }
+  }
+
+  /** Like {@link #read}, but an empty body gives null. */
+  static <T> T readOptional(ServerRequest req, Class<T> type, long max) {
+    byte[] b = body(req, max);
+    if (b.length == 0) return null;
+    return parse(b, type);
   }
 
   private static String fieldPath(JacksonException e) {

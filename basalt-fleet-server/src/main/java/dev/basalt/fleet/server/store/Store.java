@@ -14,6 +14,7 @@ import dev.basalt.api.fleet.EnrollmentTokenInfo;
 import dev.basalt.api.fleet.FleetInfo;
 import dev.basalt.api.fleet.FleetSpec;
 import dev.basalt.api.fleet.LabelSelector;
+import dev.basalt.api.fleet.SignatureRequirement;
 import dev.basalt.api.fleet.StatusReport;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -114,6 +115,10 @@ public final class Store {
 
   static Map<String, Object> object(String json) {
     return json == null ? null : ApiJson.mapper().readValue(json, OBJECT);
+  }
+
+  static SignatureRequirement signatures(String json) {
+    return json == null ? null : ApiJson.mapper().readValue(json, SignatureRequirement.class);
   }
 
   static Instant instant(ResultSet rs, String col) throws SQLException {
@@ -496,8 +501,8 @@ public final class Store {
 
   private static FleetInfo fleet(ResultSet rs, int members) throws SQLException {
     return new FleetInfo(new FleetSpec(rs.getString("name"), rs.getString("selector"), rs.getString("target_ref"),
-        rs.getString("target_digest"), object(rs.getString("policy"))), members, instant(rs, "created_at"),
-        instant(rs, "updated_at"));
+        rs.getString("target_digest"), object(rs.getString("policy")), signatures(rs.getString("signatures"))), members,
+        instant(rs, "created_at"), instant(rs, "updated_at"));
   }
 
   public List<FleetInfo> fleets() {
@@ -513,7 +518,8 @@ public final class Store {
     return jdbi.withHandle(h -> fleet(h, name));
   }
 
-  private Optional<FleetInfo> fleet(Handle h, String name) {
+  /** The fleet named {@code name}, read in the caller's transaction. */
+  public Optional<FleetInfo> fleet(Handle h, String name) {
     int members = h.createQuery("SELECT COUNT(*) FROM devices WHERE fleet = :n").bind("n", name).mapTo(Integer.class).one();
     return h.createQuery("SELECT * FROM fleets WHERE name = :n").bind("n", name).map((rs, ctx) -> fleet(rs, members)).findOne();
   }
@@ -545,13 +551,15 @@ public final class Store {
       if (!create && !exists) throw StoreException.notFound("fleet " + spec.name());
       long now = nowMillis();
       if (create) {
-        h.createUpdate("INSERT INTO fleets (name, selector, target_ref, target_digest, policy, created_at, updated_at)"
-                + " VALUES (:n, :sel, :ref, :dig, :pol, :t, :t)")
+        h.createUpdate("INSERT INTO fleets (name, selector, target_ref, target_digest, policy, signatures, created_at,"
+                + " updated_at) VALUES (:n, :sel, :ref, :dig, :pol, :sig, :t, :t)")
+            .bind("sig", json(spec.signatures()))
             .bind("n", spec.name()).bind("sel", spec.selector()).bind("ref", spec.targetRef()).bind("dig", spec.targetDigest())
             .bind("pol", spec.policy() == null ? null : json(new TreeMap<>(spec.policy()))).bind("t", now).execute();
       } else {
         h.createUpdate("UPDATE fleets SET selector = :sel, target_ref = :ref, target_digest = :dig, policy = :pol,"
-                + " updated_at = :t WHERE name = :n")
+                + " signatures = :sig, updated_at = :t WHERE name = :n")
+            .bind("sig", json(spec.signatures()))
             .bind("n", spec.name()).bind("sel", spec.selector()).bind("ref", spec.targetRef()).bind("dig", spec.targetDigest())
             .bind("pol", spec.policy() == null ? null : json(new TreeMap<>(spec.policy()))).bind("t", now).execute();
       }
@@ -578,6 +586,12 @@ public final class Store {
 
   /** A fleet as the controller sees it. */
   public record FleetRow(String name, LabelSelector selector, String targetRef, String targetDigest, Map<String, Object> policy) {}
+
+  /** Sets a fleet's target (a rollout succeeded); no audit row: the rollout's events say why. */
+  public void setFleetTarget(Handle h, String fleet, String ref, String digest) {
+    h.createUpdate("UPDATE fleets SET target_ref = :r, target_digest = :d, updated_at = :t WHERE name = :n")
+        .bind("r", ref).bind("d", digest).bind("t", nowMillis()).bind("n", fleet).execute();
+  }
 
   /** A device as the controller sees it. */
   public record MemberRow(String id, Map<String, String> labels, String fleet, String membershipError, DesiredState desired,
@@ -606,26 +620,32 @@ public final class Store {
         .bind("f", fleet).bind("e", error).bind("id", id).execute();
   }
 
+  /** The PostgreSQL channel on which desired-state changes are announced to every replica. */
+  public static final String DESIRED_CHANNEL = "basalt_desired";
+
+  /**
+   * Announces, on PostgreSQL, that these devices' desired states changed (delivered to every replica's
+   * {@link DesiredListener} when the transaction commits), so that long polls held by another replica wake up too.
+   * Nothing on SQLite (one process).
+   */
+  public void notifyDesired(Handle h, java.util.Collection<String> ids) {
+    if (db.dialect() != Database.Dialect.POSTGRESQL || ids.isEmpty()) return;
+    StringBuilder chunk = new StringBuilder();
+    for (String id : ids) {
+      if (chunk.length() + id.length() + 1 > 7000) { // a NOTIFY payload must stay under 8000 bytes
+        h.createQuery("SELECT pg_notify(:c, :p)").bind("c", DESIRED_CHANNEL).bind("p", chunk.toString()).mapTo(String.class).one();
+        chunk.setLength(0);
+      }
+      if (!chunk.isEmpty()) chunk.append(',');
+      chunk.append(id);
+    }
+    h.createQuery("SELECT pg_notify(:c, :p)").bind("c", DESIRED_CHANNEL).bind("p", chunk.toString()).mapTo(String.class).one();
+  }
+
   /** Sets a device's desired state and bumps its revision (so its ETag changes). */
   public void setDesired(Handle h, String id, String ref, String digest, boolean reboot, String fleet) {
     h.createUpdate("UPDATE devices SET desired_ref = :r, desired_digest = :d, desired_reboot = :rb, desired_fleet = :f,"
             + " desired_rev = desired_rev + 1 WHERE id = :id")
         .bind("r", ref).bind("d", digest).bind("rb", reboot ? 1 : 0).bind("f", fleet).bind("id", id).execute();
-  }
-
-  // ---- rollouts (state JSON written by the rollout engine's controller)
-
-  /** Inserts or replaces the state JSON of a rollout. */
-  public void saveRollout(Handle h, String id, String fleet, String stateJson, boolean active) {
-    long now = nowMillis();
-    h.createUpdate("INSERT INTO rollouts (id, fleet, state, active, created_at, updated_at) VALUES (:id, :f, :s, :a, :t, :t)"
-            + " ON CONFLICT (id) DO UPDATE SET state = excluded.state, active = excluded.active, updated_at = excluded.updated_at")
-        .bind("id", id).bind("f", fleet).bind("s", stateJson).bind("a", active ? 1 : 0).bind("t", now).execute();
-  }
-
-  /** Appends one rollout event. */
-  public void rolloutEvent(Handle h, String rolloutId, String type, Map<String, ?> details) {
-    h.createUpdate("INSERT INTO rollout_events (rollout_id, time, type, details) VALUES (:r, :t, :ty, :d)")
-        .bind("r", rolloutId).bind("t", nowMillis()).bind("ty", type).bind("d", json(details)).execute();
   }
 }
