@@ -11,8 +11,10 @@ import dev.basalt.api.fleet.EnrollmentTokenInfo;
 import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.api.fleet.FleetInfo;
 import dev.basalt.api.fleet.FleetSpec;
+import dev.basalt.api.fleet.RolloutEventInfo;
+import dev.basalt.api.fleet.RolloutInfo;
+import dev.basalt.api.fleet.RolloutRequest;
 import dev.basalt.fleet.client.AdminClient;
-import dev.basalt.fleet.client.AdminRollouts;
 import dev.basalt.fleet.client.FleetClientException;
 import dev.basalt.oci.api.ImageSource;
 import dev.basalt.oci.transport.Transports;
@@ -435,9 +437,22 @@ final class FleetCommand implements Runnable {
         AdminClient c = o.client();
         FleetSpec cur = c.fleet(name).spec();
         String pinned = pin(ref, registry);
-        FleetInfo f = c.updateFleet(new FleetSpec(name, cur.selector(), pinned, null, cur.policy()));
-        if (o.json()) System.out.println(ApiJson.write(f));
-        else System.out.println("fleet " + name + " now targets " + f.spec().targetRef() + "@" + f.spec().targetDigest() + " (" + f.members() + " members)");
+        FleetInfo f = c.updateFleet(new FleetSpec(name, cur.selector(), pinned, null, cur.policy(), cur.signatures()));
+        // a fleet with a policy keeps its target and rolls the new one out; one without takes it at once
+        RolloutInfo started = null;
+        if (cur.targetDigest() != null && cur.policy() != null && !pinned.endsWith("@" + f.spec().targetDigest())) {
+          started = c.rollouts(name).stream().filter(r -> r.active() && pinned.endsWith("@" + r.targetDigest())).findFirst().orElse(null);
+        }
+        if (o.json()) {
+          System.out.println(ApiJson.write(started == null ? f : Map.of("fleet", f, "rollout", started)));
+        } else if (started != null) {
+          System.out.println("fleet " + name + " keeps target " + f.spec().targetRef() + "@" + f.spec().targetDigest() + " while it rolls out "
+              + pinned + " (" + f.members() + " members)");
+          System.out.println("started " + Rollouts.line(started));
+          System.out.println("follow it with: basalt fleet rollouts status " + started.id() + " --watch");
+        } else {
+          System.out.println("fleet " + name + " now targets " + f.spec().targetRef() + "@" + f.spec().targetDigest() + " (" + f.members() + " members)");
+        }
         return 0;
       }
     }
@@ -459,10 +474,10 @@ final class FleetCommand implements Runnable {
   // ---------------------------------------------------------------- rollouts
 
   @Command(name = "rollouts", mixinStandardHelpOptions = true,
-      description = {"A fleet's rollout: status (from its devices, plus the server's rollout state when it has one),",
-          "and pause, resume, abort, approve (through the server's rollout API)."},
-      subcommands = {Rollouts.Status.class, Rollouts.Action.Pause.class, Rollouts.Action.Resume.class, Rollouts.Action.Abort.class,
-          Rollouts.Action.Approve.class})
+      description = {"Start, follow and steer rollouts (the server's rollout engine releases waves per the policy).",
+          "ROLLOUT is a rollout id, or a fleet name for that fleet's newest rollout."},
+      subcommands = {Rollouts.Start.class, Rollouts.List_.class, Rollouts.Status.class, Rollouts.Events.class, Rollouts.Pause.class,
+          Rollouts.Resume.class, Rollouts.Approve.class, Rollouts.Revert.class, Rollouts.Abort.class})
   static final class Rollouts implements Runnable {
     @picocli.CommandLine.Spec picocli.CommandLine.Model.CommandSpec spec;
 
@@ -471,109 +486,227 @@ final class FleetCommand implements Runnable {
       throw new picocli.CommandLine.ParameterException(spec.commandLine(), "a subcommand is required");
     }
 
-    static AdminRollouts rollouts(FleetOptions o) throws IOException {
-      return o.rollouts();
-    }
-
-    /** Progress of a fleet toward its target, counted from its members. */
-    record Progress(String fleet, String target, int members, int booted, int staged, int failed, int updating,
-        Map<String, Object> rollout) {}
-
-    static Progress progress(AdminClient c, AdminRollouts r, String fleet) throws IOException {
-      FleetInfo f = c.fleet(fleet);
-      String digest = f.spec().targetDigest();
-      int booted = 0, staged = 0, failed = 0, updating = 0;
-      List<DeviceInfo> ds = c.fleetDevices(fleet);
-      for (DeviceInfo d : ds) {
-        if (digest == null) continue;
-        if (digest.equals(d.bootedDigest())) booted++;
-        else if (d.failedDigests().contains(digest)) failed++;
-        else if (digest.equals(d.stagedDigest())) staged++;
-        else if (d.updatePhase() != null && d.updatePhase().inProgress()) updating++;
-      }
-      Map<String, Object> rollout = null;
+    /** The rollout {@code idOrFleet} names: by id, else the fleet's newest. */
+    static RolloutInfo find(AdminClient c, String idOrFleet) throws IOException {
       try {
-        rollout = r.status(fleet);
+        return c.rollout(idOrFleet);
       } catch (FleetClientException e) {
-        if (!AdminRollouts.unsupported(e)) throw e;
+        if (e.status() != 404) throw e;
       }
-      return new Progress(fleet, digest == null ? null : f.spec().targetRef() + "@" + digest, ds.size(), booted, staged, failed, updating, rollout);
+      List<RolloutInfo> rs;
+      try {
+        rs = c.rollouts(idOrFleet);
+      } catch (FleetClientException e) {
+        if (e.status() == 404) throw new IllegalArgumentException("no rollout and no fleet is named '" + idOrFleet + "'");
+        throw e;
+      }
+      if (rs.isEmpty()) throw new IllegalArgumentException("fleet " + idOrFleet + " has no rollout yet");
+      return rs.getFirst();
     }
 
-    @Command(name = "status", mixinStandardHelpOptions = true, description = "How far the fleet is toward its target.")
-    static final class Status implements Callable<Integer> {
+    /** {@code 1/4 waves done (released 2): 50 succeeded, 3 failed, 947 waiting}. */
+    static String counts(RolloutInfo r) {
+      StringBuilder b = new StringBuilder().append(r.succeededWaves()).append('/').append(r.waveCount()).append(" waves done (released ")
+          .append(r.releasedWaves()).append(')');
+      String sep = ": ";
+      for (var e : r.stages().entrySet()) {
+        b.append(sep).append(e.getValue()).append(' ').append(e.getKey().toLowerCase().replace('_', '-'));
+        sep = ", ";
+      }
+      return b.toString();
+    }
+
+    /** One line: id, fleet, phase, counts, reason. */
+    static String line(RolloutInfo r) {
+      return "rollout " + r.id() + " of " + r.fleet() + " " + r.phase() + ", " + counts(r) + (r.reason() == null ? "" : "; reason: " + r.reason());
+    }
+
+    static void show(FleetOptions o, RolloutInfo r) {
+      if (o.json()) {
+        System.out.println(ApiJson.write(r));
+        return;
+      }
+      System.out.println("rollout " + r.id() + " of fleet " + r.fleet() + ": " + r.phase() + (r.active() ? "" : " (ended)"));
+      System.out.println("target:   " + r.targetRef() + "@" + r.targetDigest());
+      System.out.println("previous: " + r.previousRef() + "@" + r.previousDigest());
+      System.out.println("progress: " + counts(r));
+      if (r.reason() != null) System.out.println("reason:   " + r.reason());
+      System.out.println("started by " + r.createdBy() + " at " + time(r.createdAt()) + ", updated " + time(r.updatedAt()));
+      System.out.println();
+      java.util.TreeSet<String> stages = new java.util.TreeSet<>();
+      r.waves().forEach(w -> stages.addAll(w.stages().keySet()));
+      List<String> header = new ArrayList<>(List.of("WAVE", "STATUS", "DEVICES"));
+      stages.forEach(st -> header.add(st.replace('_', '-')));
+      List<List<String>> rows = new ArrayList<>();
+      for (RolloutInfo.Wave w : r.waves()) {
+        List<String> row = new ArrayList<>(List.of(Integer.toString(w.index()),
+            w.index() < r.succeededWaves() ? "done" : w.index() < r.releasedWaves() ? "released" : "waiting", Integer.toString(w.devices())));
+        stages.forEach(st -> row.add(Integer.toString(w.stages().getOrDefault(st, 0))));
+        rows.add(row);
+      }
+      FleetOptions.table(System.out, header, rows);
+    }
+
+    static void events(FleetOptions o, List<RolloutEventInfo> es) {
+      List<List<String>> rows = new ArrayList<>();
+      for (RolloutEventInfo e : es) {
+        rows.add(List.of(Long.toString(e.seq()), time(e.time()), e.type(), e.wave() == null ? "" : e.wave().toString(),
+            e.deviceId() == null ? "" : e.deviceId(), e.message()));
+      }
+      o.print(System.out, es, List.of("SEQ", "TIME", "TYPE", "WAVE", "DEVICE", "MESSAGE"), rows);
+    }
+
+    @Command(name = "start", mixinStandardHelpOptions = true,
+        description = {"Start a rollout of a fleet to an image (a tag is resolved and pinned by digest now). The fleet keeps",
+            "its target until the rollout succeeds; a revert goes back to it."})
+    static final class Start implements Callable<Integer> {
+      @Mixin FleetOptions o;
+      @Mixin RegistryFlags registry;
+      @Parameters(index = "0", paramLabel = "FLEET") String fleet;
+      @Parameters(index = "1", paramLabel = "REF") String ref;
+      @Option(names = "--policy", paramLabel = "JSON", description = "Rollout policy (JSON object; default: the fleet's policy).") String policy;
+
+      @Override
+      public Integer call() throws Exception {
+        RolloutInfo r = o.client().startRollout(fleet, new RolloutRequest(Fleets.pin(ref, registry), null, Fleets.policy(policy)));
+        if (o.json()) {
+          System.out.println(ApiJson.write(r));
+        } else {
+          System.out.println("started " + line(r));
+          System.out.println("follow it with: basalt fleet rollouts status " + r.id() + " --watch");
+        }
+        return 0;
+      }
+    }
+
+    @Command(name = "list", mixinStandardHelpOptions = true, description = "A fleet's rollouts, newest first.")
+    static final class List_ implements Callable<Integer> {
       @Mixin FleetOptions o;
       @Parameters(paramLabel = "FLEET") String fleet;
-      @Option(names = "--watch", description = "Print again every --interval until every member booted or failed the target.") boolean watch;
-      @Option(names = "--interval", defaultValue = "2s", description = "With --watch (default ${DEFAULT-VALUE}).") String interval;
+
+      @Override
+      public Integer call() throws Exception {
+        List<RolloutInfo> rs = o.client().rollouts(fleet);
+        List<List<String>> rows = new ArrayList<>();
+        for (RolloutInfo r : rs) {
+          rows.add(List.of(r.id(), r.phase(), r.succeededWaves() + "/" + r.waveCount(), r.targetRef() + "@" + FleetOptions.shortDigest(r.targetDigest()),
+              r.createdBy(), String.valueOf(time(r.createdAt())), String.valueOf(time(r.updatedAt()))));
+        }
+        o.print(System.out, rs, List.of("ID", "PHASE", "WAVES", "TARGET", "BY", "CREATED", "UPDATED"), rows);
+        return 0;
+      }
+    }
+
+    @Command(name = "status", mixinStandardHelpOptions = true,
+        description = {"A rollout's phase and waves. With --watch: its new events as they come, until it ends or waits",
+            "for an operator (paused, waiting for approval)."})
+    static final class Status implements Callable<Integer> {
+      @Mixin FleetOptions o;
+      @Parameters(paramLabel = "ROLLOUT") String rollout;
+      @Option(names = "--watch", description = "Follow it until it ends or waits for an operator.") boolean watch;
+      @Option(names = "--interval", defaultValue = "2s", description = "With --watch: how often to ask (default ${DEFAULT-VALUE}).") String interval;
+
+      static boolean settled(RolloutInfo r) {
+        return !r.active() || r.phase().equals("PAUSED") || r.phase().equals("WAITING_APPROVAL");
+      }
 
       @Override
       public Integer call() throws Exception {
         AdminClient c = o.client();
-        AdminRollouts r = rollouts(o);
         Duration every = Duration.between(Instant.now(), expiry(interval)).plusMillis(1);
-        while (true) {
-          Progress p = progress(c, r, fleet);
-          if (o.json()) {
-            System.out.println(ApiJson.mapper().writeValueAsString(p).replaceAll("\\s*\\n\\s*", " "));
-          } else {
-            System.out.println(time(Instant.now()) + " fleet " + fleet + (p.target() == null ? ": no target" : " -> " + p.target()) + ": "
-                + p.booted() + "/" + p.members() + " booted, " + p.staged() + " staged, " + p.updating() + " updating, " + p.failed() + " failed"
-                + (p.rollout() == null ? "" : "; rollout " + p.rollout().getOrDefault("phase", p.rollout())));
-          }
+        RolloutInfo r = find(c, rollout);
+        show(o, r);
+        if (!watch) return 0;
+        long seq = 0;
+        for (RolloutEventInfo e : c.rolloutEvents(r.id())) seq = e.seq();
+        while (!settled(r)) {
           System.out.flush();
-          if (!watch || p.target() == null || p.booted() + p.failed() == p.members()) return 0;
           Thread.sleep(every.toMillis());
+          for (RolloutEventInfo e : c.rolloutEvents(r.id(), seq, 1000)) {
+            seq = e.seq();
+            System.out.println(o.json() ? ApiJson.mapper().writeValueAsString(e).replaceAll("\\s*\\n\\s*", " ")
+                : time(e.time()) + " " + e.type() + (e.wave() == null ? "" : " wave " + e.wave())
+                    + (e.deviceId() == null ? "" : " " + e.deviceId()) + ": " + e.message());
+          }
+          r = c.rollout(r.id());
         }
+        System.out.println(o.json() ? ApiJson.mapper().writeValueAsString(r).replaceAll("\\s*\\n\\s*", " ") : line(r));
+        return 0;
       }
     }
 
-    abstract static class Action implements Callable<Integer> {
+    @Command(name = "events", mixinStandardHelpOptions = true, description = "A rollout's events, in order.")
+    static final class Events implements Callable<Integer> {
       @Mixin FleetOptions o;
-      @Parameters(paramLabel = "FLEET") String fleet;
-
-      abstract String action();
+      @Parameters(paramLabel = "ROLLOUT") String rollout;
+      @Option(names = "--after", defaultValue = "0", paramLabel = "SEQ", description = "Only the events after this seq.") long after;
+      @Option(names = "--limit", defaultValue = "1000", description = "At most this many (default ${DEFAULT-VALUE}).") int limit;
 
       @Override
       public Integer call() throws Exception {
-        try {
-          Map<String, Object> res = rollouts(o).act(fleet, action());
-          System.out.println(o.json() ? ApiJson.write(res) : action() + ": " + fleet + " " + res.getOrDefault("phase", ""));
-          return 0;
-        } catch (FleetClientException e) {
-          if (AdminRollouts.unsupported(e)) {
-            throw new IllegalStateException("this fleet server has no rollout API yet (" + e.getMessage() + "); fleets assign their target directly");
-          }
-          throw e;
-        }
+        AdminClient c = o.client();
+        events(o, c.rolloutEvents(find(c, rollout).id(), after, limit));
+        return 0;
       }
+    }
 
-      @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause the rollout (no new waves).")
-      static final class Pause extends Action {
-        String action() {
-          return "pause";
-        }
+    /** An operator action on a rollout; prints the rollout after it. */
+    abstract static class Act implements Callable<Integer> {
+      @Mixin FleetOptions o;
+      @Parameters(paramLabel = "ROLLOUT") String rollout;
+
+      abstract RolloutInfo act(AdminClient c, String id) throws IOException;
+
+      @Override
+      public Integer call() throws Exception {
+        AdminClient c = o.client();
+        RolloutInfo r = act(c, find(c, rollout).id());
+        System.out.println(o.json() ? ApiJson.write(r) : line(r));
+        return 0;
       }
+    }
 
-      @Command(name = "resume", mixinStandardHelpOptions = true, description = "Resume a paused rollout.")
-      static final class Resume extends Action {
-        String action() {
-          return "resume";
-        }
+    @Command(name = "pause", mixinStandardHelpOptions = true, description = "Pause a rollout: nothing new is released.")
+    static final class Pause extends Act {
+      @Option(names = "--reason", description = "Kept in the rollout and the audit log.") String reason;
+
+      RolloutInfo act(AdminClient c, String id) throws IOException {
+        return c.pauseRollout(id, reason);
       }
+    }
 
-      @Command(name = "abort", mixinStandardHelpOptions = true, description = "Abort the rollout (per its policy: stop or revert).")
-      static final class Abort extends Action {
-        String action() {
-          return "abort";
-        }
+    @Command(name = "resume", mixinStandardHelpOptions = true,
+        description = "Resume a paused rollout (the failed devices of the wave being judged are accepted).")
+    static final class Resume extends Act {
+      RolloutInfo act(AdminClient c, String id) throws IOException {
+        return c.resumeRollout(id);
       }
+    }
 
-      @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve the next gated wave.")
-      static final class Approve extends Action {
-        String action() {
-          return "approve";
-        }
+    @Command(name = "approve", mixinStandardHelpOptions = true, description = "Approve a gated wave (default: the one it waits for).")
+    static final class Approve extends Act {
+      @Option(names = "--wave", paramLabel = "N", description = "The wave to approve (0-based).") Integer wave;
+
+      RolloutInfo act(AdminClient c, String id) throws IOException {
+        return c.approveRollout(id, wave);
+      }
+    }
+
+    @Command(name = "revert", mixinStandardHelpOptions = true, description = "Send every device that took the new image back to the previous one.")
+    static final class Revert extends Act {
+      @Option(names = "--reason", description = "Kept in the rollout and the audit log.") String reason;
+
+      RolloutInfo act(AdminClient c, String id) throws IOException {
+        return c.revertRollout(id, reason);
+      }
+    }
+
+    @Command(name = "abort", mixinStandardHelpOptions = true, description = "Stop a rollout for good; desired states stay as they are.")
+    static final class Abort extends Act {
+      @Option(names = "--reason", description = "Kept in the rollout and the audit log.") String reason;
+
+      RolloutInfo act(AdminClient c, String id) throws IOException {
+        return c.abortRollout(id, reason);
       }
     }
   }

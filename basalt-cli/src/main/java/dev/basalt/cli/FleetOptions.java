@@ -59,11 +59,6 @@ final class FleetOptions {
     return new AdminClient(c.uri(), c.token());
   }
 
-  dev.basalt.fleet.client.AdminRollouts rollouts() throws IOException {
-    Conn c = conn();
-    return new dev.basalt.fleet.client.AdminRollouts(c.uri(), c.token());
-  }
-
   Conn conn() throws IOException {
     json(); // check --format before any call
     Path cfg = config != null ? config : DEFAULT_CONFIG;

@@ -5,9 +5,12 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.basalt.api.ApiJson;
 import dev.basalt.api.fleet.DeviceInfo;
 import dev.basalt.api.fleet.DeviceState;
+import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.api.fleet.FleetInfo;
+import dev.basalt.api.fleet.RolloutEventInfo;
 import dev.basalt.fleet.client.AdminClient;
 import dev.basalt.fleet.client.DeviceClient;
+import dev.basalt.fleet.client.simulate.Simulator;
 import dev.basalt.fleet.server.FleetServer;
 import dev.basalt.testkit.LocalRegistry;
 import dev.basalt.testkit.Tools;
@@ -23,6 +26,8 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
@@ -136,7 +141,7 @@ class FleetCommandTest {
   }
 
   @Test
-  void fleetsPinTagsThroughTheRegistryAndRolloutStatusCountsTheMembers() throws Exception {
+  void fleetsPinTagsThroughTheRegistryAndTakeAPolicy() throws Exception {
     Path rootfs = Files.createDirectories(tmp.resolve("rootfs/etc"));
     Files.writeString(rootfs.resolve("os-release"), "ID=test\n");
     String digest = Cli.run("image", "import", tmp.resolve("rootfs").toString(), "oci:" + tmp.resolve("img") + ":v1").ok().lastLine();
@@ -152,26 +157,79 @@ class FleetCommandTest {
       assertThat(f.spec().targetRef()).isEqualTo(ref);
       assertThat(f.spec().targetDigest()).isEqualTo(digest);
     }
-    // a reference with a digest is pinned as given (no registry)
-    fleet("fleets", "create", "edge", "--selector", "role=edge", "--target", "r.example/os@" + D1, "--policy", "{\"waves\":5}").ok();
+    // a reference with a digest is pinned as given (no registry); a partial policy merges onto the defaults
+    fleet("fleets", "create", "edge", "--selector", "role=edge", "--target", "r.example/os@" + D1, "--policy", "{\"soak\":\"PT0S\"}").ok();
     List<FleetInfo> all = ApiJson.mapper().readValue(fleet("fleets", "list", "--format", "json").ok().out(), new TypeReference<List<FleetInfo>>() {});
     assertThat(all).extracting(i -> i.spec().name()).containsExactlyInAnyOrder("web", "edge");
-    assertThat(all.stream().filter(i -> i.spec().name().equals("edge")).findFirst().orElseThrow().spec().policy()).containsEntry("waves", 5);
-
-    // a member that booted the target counts as done
-    String et = new AdminClient(URI.create(url), adminToken)
-        .createEnrollmentToken(new dev.basalt.api.fleet.EnrollmentTokenRequest("t", Map.of("role", "edge"), "", null, 0)).token();
-    DeviceClient d = device("edge-1", et);
-    d.enroll(Duration.ofSeconds(20));
-    d.report(new dev.basalt.api.fleet.StatusReport(new dev.basalt.api.NodeStatus(new dev.basalt.api.Deployment("r.example/os", D1, null, "b", 2,
-        null, dev.basalt.api.Health.HEALTHY), null, null, List.of(), dev.basalt.api.UpdatePhase.IDLE, null), 0));
-    String status = fleet("rollouts", "status", "edge", "--watch", "--interval", "1s").ok().out();
-    assertThat(status).contains("fleet edge -> r.example/os@" + D1 + ": 1/1 booted, 0 staged, 0 updating, 0 failed");
-    // the rollout controls go to the server's rollout API; without one the message says so
-    assertThat(fleet("rollouts", "pause", "edge").exitCode()).isEqualTo(1);
-    assertThat(runs.getLast().err()).contains("no rollout API yet");
+    assertThat(all.stream().filter(i -> i.spec().name().equals("edge")).findFirst().orElseThrow().spec().policy()).containsEntry("soak", "PT0S");
+    assertThat(fleet("fleets", "create", "bad", "--policy", "{\"waves\":5}").exitCode()).isEqualTo(1);
+    assertThat(runs.getLast().err()).contains("unknown field \"waves\"");
+    assertThat(fleet("rollouts", "status", "edge").exitCode()).isEqualTo(1);
+    assertThat(runs.getLast().err()).contains("fleet edge has no rollout yet");
     fleet("fleets", "delete", "edge").ok();
     assertThat(fleet("fleets", "list").ok().out()).doesNotContain("edge");
+  }
+
+  static final String D2 = "sha256:" + "2b".repeat(32);
+  static final String D3 = "sha256:" + "3c".repeat(32);
+  static final Pattern ROLLOUT_ID = Pattern.compile("started rollout (\\S+) of edge");
+
+  /** A rollout of four simulated devices from start to success, steered through the CLI only. */
+  @Test
+  void rolloutsStartStatusPauseResumeApproveAndFollowToTheEnd() throws Exception {
+    fleet("fleets", "create", "edge", "--selector", "role=edge", "--target", "r.example/os@" + D1, "--policy",
+        "{\"batches\":[\"50%\",\"100%\"],\"soak\":\"PT0S\",\"approvalGates\":[0]}").ok();
+    AdminClient admin = new AdminClient(URI.create(url), adminToken);
+    String et = admin.createEnrollmentToken(new EnrollmentTokenRequest("sim", Map.of("role", "edge"), "", null, 0)).token();
+    try (Simulator sim = Simulator.builder().server(URI.create("https://localhost:" + server.devicePort())).caCertificate(server.caCertificatePem())
+        .enrollmentToken(et).devices(4).initialImage("r.example/os", D1).timing(Duration.ZERO, Duration.ZERO).pollWait(Duration.ofSeconds(5))
+        .build()) {
+      sim.enroll();
+      sim.start();
+      String started = fleet("rollouts", "start", "edge", "r.example/os@" + D2).ok().out();
+      Matcher m = ROLLOUT_ID.matcher(started);
+      assertThat(m.find()).as(started).isTrue();
+      String id = m.group(1);
+      assertThat(started).contains("follow it with: basalt fleet rollouts status " + id + " --watch");
+
+      // held at the gate of wave 0
+      String held = fleet("rollouts", "status", id, "--watch", "--interval", "1s").ok().out();
+      assertThat(held).contains("rollout " + id + " of fleet edge").contains("target:   r.example/os@" + D2)
+          .contains("previous: r.example/os@" + D1).contains("WAITING_APPROVAL").contains("WAVE").contains("waiting");
+      assertThat(held.strip().lines().toList().getLast()).contains("WAITING_APPROVAL").contains("0/2 waves done");
+
+      assertThat(fleet("rollouts", "pause", "edge", "--reason", "hold on").ok().out()).contains("rollout " + id + " of edge PAUSED")
+          .contains("reason: hold on");
+      assertThat(fleet("rollouts", "status", "edge").ok().out()).contains("PAUSED").contains("reason:   hold on");
+      assertThat(fleet("rollouts", "pause", id).exitCode()).as("already paused").isEqualTo(1);
+      assertThat(runs.getLast().err()).contains("409").contains("PAUSED");
+      assertThat(fleet("rollouts", "resume", id).ok().out()).contains("RUNNING");
+      assertThat(fleet("rollouts", "approve", id, "--wave", "0").ok().out()).contains("rollout " + id);
+
+      String watched = fleet("rollouts", "status", id, "--watch", "--interval", "1s").ok().out();
+      assertThat(watched).contains("DEVICE_SUCCEEDED").contains("WAVE_SUCCEEDED wave 1");
+      assertThat(watched.strip().lines().toList().getLast()).contains("SUCCEEDED").contains("2/2 waves done").contains("4 succeeded");
+      assertThat(sim.bootedCounts()).containsExactly(Map.entry(D2, 4));
+
+      assertThat(fleet("rollouts", "list", "edge").ok().out()).contains(id).contains("SUCCEEDED").contains("2/2").contains("token:bootstrap");
+      List<RolloutEventInfo> events = ApiJson.mapper().readValue(fleet("rollouts", "events", id, "--format", "json").ok().out(),
+          new TypeReference<List<RolloutEventInfo>>() {});
+      assertThat(events).extracting(RolloutEventInfo::type).contains("PLANNED", "PAUSED", "RESUMED", "APPROVED").last().isEqualTo("SUCCEEDED");
+      for (int i = 0; i < events.size(); i++) assertThat(events.get(i).seq()).isEqualTo(i + 1);
+      assertThat(fleet("rollouts", "events", id, "--after", Long.toString(events.size() - 1)).ok().out().lines().toList())
+          .hasSize(2).last().asString().contains("SUCCEEDED");
+
+      // a new target for a fleet with a policy: the server starts a rollout, the fleet keeps its target meanwhile
+      String set = fleet("fleets", "set-target", "edge", "r.example/os@" + D3).ok().out();
+      assertThat(set).contains("fleet edge keeps target r.example/os@" + D2 + " while it rolls out r.example/os@" + D3);
+      Matcher m2 = ROLLOUT_ID.matcher(set);
+      assertThat(m2.find()).as(set).isTrue();
+      assertThat(m2.group(1)).isNotEqualTo(id);
+      assertThat(fleet("rollouts", "abort", "edge", "--reason", "not today").ok().out()).contains("rollout " + m2.group(1) + " of edge ABORTED")
+          .contains("reason: not today");
+      assertThat(fleet("rollouts", "status", "no-such-thing").exitCode()).isEqualTo(1);
+      assertThat(runs.getLast().err()).contains("no rollout and no fleet is named 'no-such-thing'");
+    }
   }
 
   @Test

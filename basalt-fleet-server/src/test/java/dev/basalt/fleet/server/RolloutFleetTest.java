@@ -7,16 +7,22 @@ import dev.basalt.api.fleet.FleetSpec;
 import dev.basalt.api.fleet.RolloutEventInfo;
 import dev.basalt.api.fleet.RolloutInfo;
 import dev.basalt.api.fleet.RolloutRequest;
+import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.fleet.client.AdminClient;
+import dev.basalt.fleet.client.simulate.Simulator;
+import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.IntFunction;
 import java.util.function.BooleanSupplier;
 import java.util.stream.Collectors;
 import org.junit.jupiter.params.AfterParameterizedClassInvocation;
@@ -27,8 +33,8 @@ import org.junit.jupiter.params.ParameterizedClass;
 import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * Rollouts end to end over the real protocol: 1,000 devices enrolled once per database through {@link
- * dev.basalt.fleet.client.DeviceClient} (real CSRs, mTLS), following their desired state on virtual threads, on
+ * Rollouts end to end over the real protocol: 1,000 {@link Simulator} devices enrolled once per database (real CSRs,
+ * mTLS), following their desired state on virtual threads, on
  * SQLite and PostgreSQL. Each test starts from its own fleet converged on its own base digest.
  */
 @ParameterizedClass
@@ -36,7 +42,10 @@ import org.junit.jupiter.params.provider.EnumSource;
 class RolloutFleetTest {
   static final int N = 1000;
   static TestFleet fleet;
-  static SimDevices sim;
+  static Simulator sim;
+  /** Digest → ids of the devices whose boot trial of it fails. */
+  static final Map<String, Set<String>> failing = new ConcurrentHashMap<>();
+  static final Map<String, Map<String, String>> labels = new HashMap<>();
   static Path dir;
 
   @Parameter TestFleet.Db db;
@@ -51,14 +60,39 @@ class RolloutFleetTest {
     fleet = new TestFleet(db, dir, b -> b.controllerInterval(Duration.ofMillis(50)).maxWait(Duration.ofSeconds(20)));
     long t0 = System.nanoTime();
     // 10 sites of 100; 50 canaries spread over them.
-    sim = SimDevices.enroll(fleet.admin, fleet.deviceUri(), fleet.server.caCertificatePem(), dir.resolve("devices"), N,
-        i -> Map.of("site", "site-" + (i % 10), "tier", i < 50 ? "canary" : "main"), digest(1));
+    IntFunction<Map<String, String>> label = i -> Map.of("site", "site-" + (i % 10), "tier", i < 50 ? "canary" : "main");
+    sim = simulator(fleet.admin, fleet.deviceUri(), fleet.server.caCertificatePem(), N, label, digest(1))
+        .failWhen((id, digest) -> failing.getOrDefault(digest, Set.of()).contains(id)).build();
+    sim.enroll();
     System.out.printf("[%s] enrolled %d devices in %d ms%n", db, N, (System.nanoTime() - t0) / 1_000_000);
+    List<String> ids = sim.deviceIds();
+    labels.clear();
+    for (int i = 0; i < N; i++) labels.put(ids.get(i), label.apply(i));
     sim.start();
   }
 
+  /**
+   * Simulated devices over the real protocol (CSR, mTLS) that follow their desired state at once (no simulated
+   * download or reboot time), booted on {@code factory}; enrolled with 32 auto-approving tokens (label
+   * {@code sim=yes}), 32 at a time.
+   */
+  static Simulator.Builder simulator(AdminClient admin, URI deviceUri, String caPem, int n, IntFunction<Map<String, String>> labels,
+      String factory) throws Exception {
+    List<String> tokens = new ArrayList<>();
+    for (int i = 0; i < 32; i++) {
+      tokens.add(admin.createEnrollmentToken(new EnrollmentTokenRequest("sim-" + i, Map.of("sim", "yes"), "sim=yes", null, 0)).token());
+    }
+    return Simulator.builder().server(deviceUri).caCertificate(caPem).enrollmentTokens(tokens).devices(n).labels(labels)
+        .initialImage("sim/os", factory).timing(Duration.ZERO, Duration.ZERO).pollWait(Duration.ofSeconds(20))
+        .enrollment(32, Duration.ofMinutes(1));
+  }
+
+  static long booted(String digest) {
+    return sim.bootedCounts().getOrDefault(digest, 0);
+  }
+
   @AfterParameterizedClassInvocation
-  static void stop() {
+  static void stop() throws InterruptedException {
     if (sim != null) sim.close();
     if (fleet != null) fleet.close();
     dev.basalt.testkit.Tools.run(List.of("rm", "-rf", dir.toString()));
@@ -75,7 +109,7 @@ class RolloutFleetTest {
   /** A fleet of all simulated devices on {@code base}, every device running it. */
   void fleetOn(String name, String base) throws Exception {
     fleet.admin.createFleet(new FleetSpec(name, "sim=yes", "sim/os@" + base, null, null));
-    await(() -> sim.booted(base) == N, Duration.ofSeconds(60), "all devices run " + base);
+    await(() -> booted(base) == N, Duration.ofSeconds(60), "all devices run " + base);
   }
 
   RolloutInfo awaitPhase(String id, Set<String> phases) throws Exception {
@@ -112,7 +146,7 @@ class RolloutFleetTest {
    */
   static int assertBudgetKept(List<RolloutEventInfo> events) {
     Map<String, String> site = new HashMap<>();
-    for (SimDevices.Device d : sim.devices) site.put(d.id, d.labels.get("site"));
+    labels.forEach((id, l) -> site.put(id, l.get("site")));
     Map<String, Set<String>> down = new HashMap<>();
     int binding = 0;
     for (RolloutEventInfo e : events) {
@@ -162,7 +196,7 @@ class RolloutFleetTest {
       System.out.printf("[%s] 4-wave rollout of %d devices: %d ms%n", db, N, ms);
       assertThat(done.phase()).isEqualTo("SUCCEEDED");
       assertThat(done.stages()).containsExactly(Map.entry("SUCCEEDED", N));
-      assertThat(sim.booted(target)).isEqualTo(N);
+      assertThat(booted(target)).isEqualTo(N);
       assertThat(fleet.admin.fleet("four").spec().targetDigest()).as("a succeeded rollout becomes the fleet's target").isEqualTo(target);
 
       List<RolloutEventInfo> events = fleet.admin.rolloutEvents(r.id());
@@ -183,8 +217,8 @@ class RolloutFleetTest {
 
   /** Ids of the canary devices that fail {@code digest}: every fifth, 20 % of the canary wave. */
   Set<String> failingCanaries(String digest) {
-    Set<String> ids = sim.devices.stream().filter(d -> d.labels.get("tier").equals("canary"))
-        .map(d -> d.id).sorted().filter(new java.util.function.Predicate<String>() {
+    Set<String> ids = labels.entrySet().stream().filter(e -> e.getValue().get("tier").equals("canary"))
+        .map(Map.Entry::getKey).sorted().filter(new java.util.function.Predicate<String>() {
           int i;
 
           @Override
@@ -192,7 +226,7 @@ class RolloutFleetTest {
             return i++ % 5 == 0;
           }
         }).collect(Collectors.toSet());
-    sim.failing.put(digest, ids);
+    failing.put(digest, ids);
     return ids;
   }
 
@@ -222,9 +256,12 @@ class RolloutFleetTest {
       assertThat(events).filteredOn(e -> e.type().equals("DEVICE_FAILED")).extracting(RolloutEventInfo::deviceId)
           .isSubsetOf(bad).isNotEmpty();
       assertBudgetKept(events);
-      for (SimDevices.Device d : sim.devices) {
-        if (!d.labels.get("tier").equals("canary")) assertThat(d.booted).as(d.id).isEqualTo(base);
-        if (bad.contains(d.id)) assertThat(d.booted).as("failed device %s is back on the previous digest", d.id).isEqualTo(base);
+      List<String> ids = sim.deviceIds();
+      List<String> bootedNow = sim.bootedDigests();
+      for (int i = 0; i < N; i++) {
+        String id = ids.get(i);
+        if (!labels.get(id).get("tier").equals("canary")) assertThat(bootedNow.get(i)).as(id).isEqualTo(base);
+        if (bad.contains(id)) assertThat(bootedNow.get(i)).as("failed device %s is back on the previous digest", id).isEqualTo(base);
       }
       Map<String, DeviceInfo> seen = fleet.admin.fleetDevices("pause").stream().collect(Collectors.toMap(DeviceInfo::id, d -> d));
       for (String id : bad) {
@@ -263,7 +300,7 @@ class RolloutFleetTest {
       assertThat(types(events)).contains("FAILURE_THRESHOLD_EXCEEDED", "REVERT_STARTED").last().isEqualTo("REVERTED");
       assertBudgetKept(events);
       // every device runs the previous digest again, as the devices themselves report it
-      await(() -> sim.booted(base) == N, Duration.ofSeconds(30), "all devices run the previous digest");
+      await(() -> booted(base) == N, Duration.ofSeconds(30), "all devices run the previous digest");
       List<DeviceInfo> seen = fleet.admin.fleetDevices("revert");
       assertThat(seen).hasSize(N).extracting(DeviceInfo::bootedDigest).containsOnly(base);
       assertThat(seen).filteredOn(d -> d.failedDigests().contains(target)).extracting(DeviceInfo::id).isSubsetOf(bad);

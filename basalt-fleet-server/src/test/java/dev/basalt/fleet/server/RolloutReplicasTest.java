@@ -7,6 +7,7 @@ import dev.basalt.api.fleet.RolloutEventInfo;
 import dev.basalt.api.fleet.RolloutInfo;
 import dev.basalt.api.fleet.RolloutRequest;
 import dev.basalt.fleet.client.AdminClient;
+import dev.basalt.fleet.client.simulate.Simulator;
 import java.net.URI;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -31,12 +32,12 @@ class RolloutReplicasTest {
       try (FleetServer second = ControllerLockTest.replica(pg, dir.resolve("r2"))) {
         AdminClient viaSecond = new AdminClient(URI.create("http://127.0.0.1:" + second.httpPort()), first.bootstrapAdminToken().orElseThrow());
         // devices talk to the follower only
-        SimDevices sim = SimDevices.enroll(viaSecond, URI.create("https://localhost:" + second.devicePort()), second.caCertificatePem(),
-            dir.resolve("devices"), 20, i -> Map.of("site", "s" + (i % 2)), D1);
-        try {
+        try (Simulator sim = RolloutFleetTest.simulator(viaSecond, URI.create("https://localhost:" + second.devicePort()),
+            second.caCertificatePem(), 20, i -> Map.of("site", "s" + (i % 2)), D1).build()) {
+          sim.enroll();
           sim.start();
           viaSecond.createFleet(new FleetSpec("x", "sim=yes", "r.example/os@" + D1, null, null));
-          ControllerLockTest.await(() -> sim.booted(D1) == 20, "all devices run " + D1);
+          ControllerLockTest.await(() -> sim.bootedCounts().getOrDefault(D1, 0) == 20, "all devices run " + D1);
           RolloutInfo r = viaSecond.startRollout("x", new RolloutRequest("r.example/os", D2,
               Map.of("batches", List.of("25%", "100%"), "soak", "PT0S", "budgets", List.of(Map.of("labelKey", "site", "maxUnavailable", "2")))));
           // the follower's passes race the leader's all along: they must do nothing
@@ -48,7 +49,7 @@ class RolloutReplicasTest {
             Thread.sleep(10);
           }
           assertThat(first.isControllerLeader()).isTrue();
-          assertThat(sim.booted(D2)).isEqualTo(20);
+          assertThat(sim.bootedCounts()).containsExactly(Map.entry(D2, 20));
           List<RolloutEventInfo> events = viaSecond.rolloutEvents(r.id());
           for (int i = 0; i < events.size(); i++) assertThat(events.get(i).seq()).isEqualTo(i + 1);
           Map<String, Long> perDevice = events.stream().filter(e -> e.type().equals("DEVICE_SUCCEEDED"))
@@ -56,8 +57,6 @@ class RolloutReplicasTest {
           assertThat(perDevice).hasSize(20).allSatisfy((id, n) -> assertThat(n).as(id).isEqualTo(1));
           assertThat(events.stream().filter(e -> e.type().equals("REBOOT_RELEASED")).count()).isEqualTo(20);
           assertThat(events.stream().filter(e -> e.type().equals("SUCCEEDED")).count()).isEqualTo(1);
-        } finally {
-          sim.close();
         }
       }
     }

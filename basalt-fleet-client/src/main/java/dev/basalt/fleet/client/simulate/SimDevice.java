@@ -155,6 +155,14 @@ final class SimDevice {
     DesiredState d = desired;
     if (d == null || d.digest() == null) return;
     String dg = d.digest();
+    if (dg.equals(booted) && staged != null) {
+      // sent back to what it runs (a revert, or a failed device's fallback): the staged deployment is dropped
+      staged = null;
+      stagedRef = null;
+      phase = UpdatePhase.IDLE;
+      report(wire());
+      return;
+    }
     if (dg.equals(booted) || hasFailed(dg)) return;
     if (!dg.equals(staged)) {
       phase = UpdatePhase.DOWNLOADING;

@@ -28,7 +28,9 @@ import java.util.concurrent.Future;
 import java.util.concurrent.Semaphore;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.BiPredicate;
 import java.util.function.Consumer;
+import java.util.function.IntFunction;
 import javax.net.ssl.SSLSocketFactory;
 
 /**
@@ -93,8 +95,12 @@ public final class Simulator implements AutoCloseable {
     b.log.accept(message);
   }
 
-  /** Whether device {@code index} fails the boot trial of {@code digest}: decided by the seed, never by chance. */
+  /**
+   * Whether device {@code index} fails the boot trial of {@code digest}: decided by {@link Builder#failWhen} when given,
+   * else by the seed, never by chance.
+   */
   boolean fails(int index, String digest) {
+    if (b.failWhen != null) return b.failWhen.test(devices.get(index).identity.deviceId(), digest);
     if (b.failureRate <= 0) return false;
     long h = b.seed * 0x9E3779B97F4A7C15L + index;
     h = h * 31 + digest.hashCode();
@@ -124,7 +130,7 @@ public final class Simulator implements AutoCloseable {
             Path file = cache == null ? null : cache.resolve(name + ".pem");
             Identity id = file == null ? null : Identity.load(file).orElse(null);
             if (id == null) {
-              id = enrollOne(anonymous, name);
+              id = enrollOne(anonymous, index, name);
               fresh.incrementAndGet();
               if (file != null) id.save(file);
             }
@@ -148,10 +154,11 @@ public final class Simulator implements AutoCloseable {
     return fresh.get();
   }
 
-  private Identity enrollOne(SSLSocketFactory anonymous, String name) throws IOException, InterruptedException {
+  private Identity enrollOne(SSLSocketFactory anonymous, int index, String name) throws IOException, InterruptedException {
     KeyPair kp = Identity.newKeyPair();
     try (Wire w = new Wire(anonymous, host, port)) {
-      byte[] body = ApiJson.mapper().writeValueAsBytes(new EnrollRequest(b.enrollmentToken, Identity.csr(kp), name, b.labels));
+      byte[] body = ApiJson.mapper().writeValueAsBytes(new EnrollRequest(b.enrollmentTokens.get(index % b.enrollmentTokens.size()),
+          Identity.csr(kp), name, b.labels.apply(index)));
       EnrollResponse r = enrollCall(w, "POST", "/device/v1/enroll", body);
       long deadline = System.nanoTime() + b.enrollTimeout.toNanos();
       while (r.state() == DeviceState.PENDING) {
@@ -200,6 +207,11 @@ public final class Simulator implements AutoCloseable {
   /** The simulated devices' ids (after {@link #enroll()}), in index order. */
   public List<String> deviceIds() {
     return devices.stream().map(d -> d.identity.deviceId()).toList();
+  }
+
+  /** The digest each device boots now, in index order (as {@link #deviceIds()}). */
+  public List<String> bootedDigests() {
+    return devices.stream().map(SimDevice::booted).toList();
   }
 
   /** How many devices boot each digest now. */
@@ -290,13 +302,14 @@ public final class Simulator implements AutoCloseable {
   public static final class Builder {
     private URI server;
     private String caPem;
-    private String enrollmentToken;
+    private List<String> enrollmentTokens;
     private int devices = 1;
     private double failureRate;
+    private BiPredicate<String, String> failWhen;
     private long seed = 1;
     private Path identities;
     private AdminClient admin;
-    private Map<String, String> labels = Map.of("simulated", "true");
+    private IntFunction<Map<String, String>> labels = i -> Map.of("simulated", "true");
     private String namePrefix = "sim-";
     private String initialRef = "simulated.example/os";
     private String initialDigest = digestOf("basalt simulated initial image");
@@ -327,8 +340,21 @@ public final class Simulator implements AutoCloseable {
 
     /** The enrollment token ({@code bet_...}). */
     public Builder enrollmentToken(String token) {
-      if (token == null || !token.startsWith("bet_")) throw new IllegalArgumentException("enrollment token must start with bet_");
-      this.enrollmentToken = token;
+      return enrollmentTokens(List.of(token == null ? "" : token));
+    }
+
+    /**
+     * Several enrollment tokens, device {@code i} enrolling with token {@code i % n}: each enrollment counts a use of
+     * its token, so parallel enrollments with one token queue on that token's row.
+     */
+    public Builder enrollmentTokens(List<String> tokens) {
+      if (tokens == null || tokens.isEmpty()) throw new IllegalArgumentException("at least one enrollment token is required");
+      for (int i = 0; i < tokens.size(); i++) {
+        if (tokens.get(i) == null || !tokens.get(i).startsWith("bet_")) {
+          throw new IllegalArgumentException("enrollment token " + (tokens.size() == 1 ? "" : "#" + i + " ") + "must start with bet_");
+        }
+      }
+      this.enrollmentTokens = List.copyOf(tokens);
       return this;
     }
 
@@ -342,6 +368,15 @@ public final class Simulator implements AutoCloseable {
     public Builder failureRate(double r) {
       if (!(r >= 0 && r <= 1)) throw new IllegalArgumentException("failure rate must be 0..1, got " + r);
       this.failureRate = r;
+      return this;
+    }
+
+    /**
+     * Decides which boot trials fail instead of {@link #failureRate}: {@code test(deviceId, digest)} is asked once per
+     * boot trial, on the device's thread (so it may change between trials).
+     */
+    public Builder failWhen(BiPredicate<String, String> deviceIdAndDigest) {
+      this.failWhen = Objects.requireNonNull(deviceIdAndDigest, "failWhen");
       return this;
     }
 
@@ -362,8 +397,17 @@ public final class Simulator implements AutoCloseable {
       return this;
     }
 
+    /** The labels every device asks for at enrollment (default {@code simulated=true}). */
     public Builder labels(Map<String, String> l) {
-      this.labels = Map.copyOf(l);
+      Map<String, String> copy = Map.copyOf(l);
+      this.labels = i -> copy;
+      return this;
+    }
+
+    /** The labels device {@code i} asks for at enrollment (for label selectors, canaries and budgets). */
+    public Builder labels(IntFunction<Map<String, String>> perDevice) {
+      Objects.requireNonNull(perDevice, "labels");
+      this.labels = i -> Map.copyOf(perDevice.apply(i));
       return this;
     }
 
@@ -413,7 +457,7 @@ public final class Simulator implements AutoCloseable {
     public Simulator build() throws IOException {
       if (server == null) throw new IllegalStateException("server is required");
       if (caPem == null) throw new IllegalStateException("caCertificate is required");
-      if (enrollmentToken == null) throw new IllegalStateException("enrollmentToken is required");
+      if (enrollmentTokens == null) throw new IllegalStateException("enrollmentToken is required");
       return new Simulator(this);
     }
   }

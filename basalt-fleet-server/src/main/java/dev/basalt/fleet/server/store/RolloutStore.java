@@ -169,17 +169,53 @@ public final class RolloutStore {
         .map((rs, ctx) -> row(rs)).list());
   }
 
+  /** Rollouts of every fleet, the active ones first, then newest first. */
+  public List<RolloutRecord> recent(int limit) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + COLUMNS + " FROM rollouts"
+            + " ORDER BY active DESC, created_at DESC, id DESC LIMIT :limit").bind("limit", limit)
+        .map((rs, ctx) -> row(rs)).list());
+  }
+
+  /**
+   * What moves when a rollout changes, read without its state: a cheap poll for live views (also of changes made by
+   * another replica).
+   *
+   * @param updatedAt the row's update time (epoch ms)
+   * @param lastSeq the seq of its newest event, 0 before any
+   */
+  public record Revision(long updatedAt, long lastSeq) {}
+
+  public Optional<Revision> revision(String id) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT updated_at, (SELECT COALESCE(MAX(seq), 0) FROM rollout_events"
+            + " WHERE rollout_id = :id) AS last_seq FROM rollouts WHERE id = :id")
+        .bind("id", id).map((rs, ctx) -> new Revision(rs.getLong("updated_at"), rs.getLong("last_seq"))).findOne());
+  }
+
+  private static final String EVENT_COLUMNS = "rollout_id, seq, time, type, wave, device_id, counts, message";
+
+  private static RolloutEvent event(ResultSet rs) throws SQLException {
+    int wave = rs.getInt("wave");
+    Integer w = rs.wasNull() ? null : wave;
+    return new RolloutEvent(rs.getLong("seq"), Store.instant(rs, "time"), RolloutEvent.Type.valueOf(rs.getString("type")),
+        w, rs.getString("device_id"), JSON.readValue(rs.getString("counts"), COUNTS), rs.getString("message"));
+  }
+
   /** Events with a seq above {@code afterSeq}, in order, at most {@code limit}. */
   public List<RolloutEvent> events(String rolloutId, long afterSeq, int limit) {
-    return jdbi.withHandle(h -> h.createQuery("SELECT seq, time, type, wave, device_id, counts, message FROM rollout_events"
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + EVENT_COLUMNS + " FROM rollout_events"
             + " WHERE rollout_id = :r AND seq > :after ORDER BY seq LIMIT :limit")
         .bind("r", rolloutId).bind("after", afterSeq).bind("limit", limit)
-        .map((rs, ctx) -> {
-          int wave = rs.getInt("wave");
-          Integer w = rs.wasNull() ? null : wave;
-          return new RolloutEvent(rs.getLong("seq"), Store.instant(rs, "time"), RolloutEvent.Type.valueOf(rs.getString("type")),
-              w, rs.getString("device_id"), JSON.readValue(rs.getString("counts"), COUNTS), rs.getString("message"));
-        })
-        .list());
+        .map((rs, ctx) -> event(rs)).list());
+  }
+
+  /** An event of a rollout, with the rollout's id. */
+  public record RolloutEventRecord(String rolloutId, RolloutEvent event) {}
+
+  /** The events naming {@code deviceId}, of every rollout, newest first. */
+  public List<RolloutEventRecord> deviceEvents(String deviceId, int limit) {
+    return jdbi.withHandle(h -> h.createQuery("SELECT " + EVENT_COLUMNS + " FROM rollout_events WHERE device_id = :d"
+            + " ORDER BY time DESC, id DESC LIMIT :limit")
+        .bind("d", deviceId).bind("limit", limit)
+        .map((rs, ctx) -> new RolloutEventRecord(rs.getString("rollout_id"), event(rs))).list());
   }
 }

@@ -54,9 +54,8 @@ public final class FleetUi {
     this.ctx = ctx;
     this.store = ctx.store();
     this.sessions = new Sessions(store::now, Duration.ofHours(8), Duration.ofHours(24));
-    WebQueries q = new WebQueries(store);
-    this.pages = new Pages(store, q);
-    this.stream = new RolloutStream(q, this::viewer);
+    this.pages = new Pages(store, ctx.rollouts().store(), new WebQueries(store));
+    this.stream = new RolloutStream(ctx.rollouts().store(), this::viewer);
   }
 
   /** Mounts the UI routes on the plain listener's routing (the admin API's paths stay untouched). */

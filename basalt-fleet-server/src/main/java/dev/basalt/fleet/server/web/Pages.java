@@ -14,6 +14,9 @@ import dev.basalt.api.fleet.DeviceInfo;
 import dev.basalt.api.fleet.DeviceState;
 import dev.basalt.api.fleet.FleetInfo;
 import dev.basalt.api.fleet.LabelSelector;
+import dev.basalt.fleet.server.rollout.RolloutEvent;
+import dev.basalt.fleet.server.store.RolloutStore;
+import dev.basalt.fleet.server.store.RolloutStore.RolloutEventRecord;
 import dev.basalt.fleet.server.store.Store;
 import dev.basalt.fleet.server.web.FleetUi.UiError;
 import dev.basalt.fleet.server.web.FleetUi.Viewer;
@@ -38,11 +41,14 @@ final class Pages {
   private static final ObjectWriter COMPACT = ApiJson.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
   private static final String NONE = "(no fleet)";
 
+  static final int MAX_EVENTS = 200;
   private final Store store;
+  private final RolloutStore rollouts;
   private final WebQueries q;
 
-  Pages(Store store, WebQueries q) {
+  Pages(Store store, RolloutStore rollouts, WebQueries q) {
     this.store = store;
+    this.rollouts = rollouts;
     this.q = q;
   }
 
@@ -126,7 +132,7 @@ final class Pages {
     Map<String, Map<String, Long>> digests = byFleet(q.digestCounts());
     Map<String, Map<String, Long>> health = byFleet(q.healthCounts());
     Map<String, RolloutView> rollouts = new LinkedHashMap<>();
-    for (WebQueries.RolloutRow r : q.rollouts(null, 200)) if (r.active()) rollouts.putIfAbsent(r.fleet(), RolloutView.of(r));
+    for (RolloutStore.RolloutRecord r : this.rollouts.recent(200)) if (r.active()) rollouts.putIfAbsent(r.fleet(), RolloutView.of(r));
     long active = 0, unhealthy = 0;
     for (Map<String, Long> m : health.values()) {
       for (var e : m.entrySet()) {
@@ -262,7 +268,7 @@ final class Pages {
     });
     if (dg.isEmpty()) b.append("<tr><td colspan=\"4\" class=\"empty\">No active members.</td></tr>");
     b.append("</tbody></table>");
-    rolloutTable(b, q.rollouts(name, 50));
+    rolloutTable(b, rollouts.rollouts(name, 50));
     return layout(v, "Fleet " + name, "fleets", b.toString());
   }
 
@@ -313,11 +319,11 @@ final class Pages {
 
   String rollouts(ServerRequest req, Viewer v) {
     StringBuilder b = new StringBuilder("<div class=\"head\"><h1>Rollouts</h1></div>");
-    rolloutTable(b, q.rollouts(null, 200));
+    rolloutTable(b, rollouts.recent(200));
     return layout(v, "Rollouts", "rollouts", b.toString());
   }
 
-  private static void rolloutTable(StringBuilder b, List<WebQueries.RolloutRow> rows) {
+  private static void rolloutTable(StringBuilder b, List<RolloutStore.RolloutRecord> rows) {
     b.append("<h2>Rollouts</h2>");
     if (rows.isEmpty()) {
       b.append("<p class=\"empty\">No rollouts.</p>");
@@ -325,7 +331,7 @@ final class Pages {
     }
     b.append("<table class=\"grid\" id=\"rollouts\"><thead><tr><th>Rollout</th><th>Fleet</th><th>Phase</th><th>Waves done</th>"
         + "<th class=\"num\">Devices</th><th>Target</th><th>Updated</th></tr></thead><tbody>");
-    for (WebQueries.RolloutRow r : rows) {
+    for (RolloutStore.RolloutRecord r : rows) {
       RolloutView rv = RolloutView.of(r);
       b.append("<tr").append(r.active() ? "" : " class=\"inactive\"").append("><td><a href=\"/rollouts/").append(esc(seg(r.id()))).append("\">")
           .append(esc(r.id())).append("</a></td><td><a href=\"/fleets/").append(esc(seg(r.fleet()))).append("\">").append(esc(r.fleet()))
@@ -336,33 +342,29 @@ final class Pages {
     b.append("</tbody></table>");
   }
 
-  /** An event as the page and the stream show it. */
-  static Map<String, Object> eventFields(WebQueries.EventRow e) {
-    Map<String, Object> d = e.details() == null ? Map.of() : e.details();
+  /** An event as the page and the stream show it; its id is its seq (gapless within the rollout). */
+  static Map<String, Object> eventFields(RolloutEvent e) {
     Map<String, Object> m = new LinkedHashMap<>();
-    m.put("id", e.id());
-    m.put("time", e.time() == null ? "" : Html.formatTime(e.time()));
-    m.put("type", e.type());
-    Object wave = d.get("wave");
-    m.put("wave", wave == null ? "" : wave.toString());
-    Object device = d.containsKey("deviceId") ? d.get("deviceId") : d.get("device");
-    m.put("device", device == null ? "" : device.toString());
-    Object msg = d.get("message");
-    if (msg == null) {
-      Map<String, Object> rest = new TreeMap<>(d);
-      rest.keySet().removeAll(List.of("wave", "deviceId", "device", "time", "type", "seq"));
-      msg = rest.isEmpty() ? "" : COMPACT.writeValueAsString(rest);
-    }
-    m.put("message", msg.toString());
+    m.put("id", e.seq());
+    m.put("time", Html.formatTime(e.time()));
+    m.put("type", e.type().name());
+    m.put("wave", e.wave() == null ? "" : e.wave().toString());
+    m.put("device", e.deviceId() == null ? "" : e.deviceId());
+    m.put("message", e.message());
     return m;
+  }
+
+  /** The rollout's newest {@code limit} events, oldest first (seqs are gapless, so no descending query is needed). */
+  static List<RolloutEvent> newestEvents(RolloutStore rollouts, RolloutStore.RolloutRecord r, int limit) {
+    return rollouts.events(r.id(), Math.max(0, r.state().eventSeq() - limit), limit);
   }
 
   String rollout(ServerRequest req, Viewer v) {
     String id = req.path().pathParameters().get("id");
-    WebQueries.RolloutRow row = q.rollout(id).orElseThrow(() -> new UiError(404, "rollout " + id + " does not exist"));
+    RolloutStore.RolloutRecord row = rollouts.rollout(id).orElseThrow(() -> new UiError(404, "rollout " + id + " does not exist"));
     RolloutView r = RolloutView.of(row);
-    List<WebQueries.EventRow> events = q.events(id, 0, 200);
-    long last = events.isEmpty() ? 0 : events.getLast().id();
+    List<RolloutEvent> events = newestEvents(rollouts, row, MAX_EVENTS);
+    long last = events.isEmpty() ? 0 : events.getLast().seq();
     StringBuilder b = new StringBuilder();
     b.append("<section id=\"rollout\" data-stream=\"/rollouts/").append(esc(seg(id))).append("/stream\" data-last-event=\"").append(last).append("\">");
     b.append("<div class=\"head\"><h1><span class=\"muted\">Rollout</span> ").append(esc(id)).append("</h1>")
@@ -401,7 +403,7 @@ final class Pages {
     b.append("</tr></tfoot></table>");
     b.append("<h2>Events <span class=\"muted small\">newest first</span></h2><table class=\"grid events\" id=\"events\"><thead><tr><th>Time</th><th>Event</th>"
         + "<th class=\"num\">Wave</th><th>Device</th><th>Message</th></tr></thead><tbody>");
-    for (WebQueries.EventRow e : events.reversed()) eventRow(b, eventFields(e));
+    for (RolloutEvent e : events.reversed()) eventRow(b, eventFields(e));
     b.append("</tbody></table></section>");
     return layout(v, "Rollout " + id, "rollouts", b.toString());
   }
@@ -434,7 +436,7 @@ final class Pages {
   }
 
   private static String stageLabel(String s) {
-    return s.equals("REVERT_RELEASED") ? "revert rel." : s.toLowerCase(Locale.ROOT);
+    return s.equals("REVERT_RELEASED") ? "revert rel." : s.toLowerCase(Locale.ROOT).replace('_', ' ');
   }
 
   // ---- devices
@@ -563,9 +565,8 @@ final class Pages {
     for (AuditEntry a : q.auditOf("device:" + d.id(), 100)) {
       items.add(new Item(a.time(), "audit", a.action(), a.actor(), a.details() == null || a.details().isEmpty() ? "" : COMPACT.writeValueAsString(a.details())));
     }
-    for (WebQueries.EventRow e : q.deviceEvents(d.id(), 100)) {
-      Map<String, Object> f = eventFields(e);
-      items.add(new Item(e.time(), "rollout", e.type(), e.rolloutId(), String.valueOf(f.get("message"))));
+    for (RolloutEventRecord e : rollouts.deviceEvents(d.id(), 100)) {
+      items.add(new Item(e.event().time(), "rollout", e.event().type().name(), e.rolloutId(), e.event().message()));
     }
     items.sort(Comparator.comparing(Item::time, Comparator.nullsLast(Comparator.naturalOrder())).reversed());
     if (items.isEmpty()) {

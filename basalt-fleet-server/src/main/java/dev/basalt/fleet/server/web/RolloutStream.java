@@ -1,6 +1,8 @@
 package dev.basalt.fleet.server.web;
 
 import dev.basalt.api.ApiJson;
+import dev.basalt.fleet.server.rollout.RolloutEvent;
+import dev.basalt.fleet.server.store.RolloutStore;
 import io.helidon.http.Status;
 import io.helidon.http.sse.SseEvent;
 import io.helidon.webserver.http.ServerRequest;
@@ -18,9 +20,9 @@ import tools.jackson.databind.SerializationFeature;
 
 /**
  * {@code GET /rollouts/{id}/stream}: Server-Sent Events with the rollout's summary whenever it changes. Each
- * connection polls two indexed columns every {@link #POLL} (so it also sees changes made by another replica) and sends
- * a {@code state} event, with the events added since the last one, only when they moved. The event id is the last
- * rollout event's id, so a reconnecting EventSource resumes without gaps. A connection ends after {@link #MAX_AGE}
+ * connection polls the rollout's {@link RolloutStore.Revision} every {@link #POLL} (so it also sees changes made by
+ * another replica) and sends a {@code state} event, with the events added since the last one, only when it moved. The
+ * SSE id is the last rollout event's seq, so a reconnecting EventSource resumes without gaps. A connection ends after {@link #MAX_AGE}
  * (the browser reconnects), when the session ends, or when the browser goes away.
  */
 final class RolloutStream {
@@ -28,14 +30,13 @@ final class RolloutStream {
   static final Duration MAX_AGE = Duration.ofMinutes(10);
   private static final Duration KEEPALIVE = Duration.ofSeconds(15);
   private static final Duration RECHECK_SESSION = Duration.ofSeconds(5);
-  private static final int MAX_EVENTS = 200;
   private static final ObjectWriter JSON = ApiJson.mapper().writer().without(SerializationFeature.INDENT_OUTPUT);
 
-  private final WebQueries q;
+  private final RolloutStore rollouts;
   private final Function<ServerRequest, Optional<FleetUi.Viewer>> viewer;
 
-  RolloutStream(WebQueries q, Function<ServerRequest, Optional<FleetUi.Viewer>> viewer) {
-    this.q = q;
+  RolloutStream(RolloutStore rollouts, Function<ServerRequest, Optional<FleetUi.Viewer>> viewer) {
+    this.rollouts = rollouts;
     this.viewer = viewer;
   }
 
@@ -47,7 +48,7 @@ final class RolloutStream {
       return;
     }
     String id = req.path().pathParameters().get("id");
-    if (q.fingerprint(id).isEmpty()) {
+    if (rollouts.revision(id).isEmpty()) {
       res.status(Status.NOT_FOUND_404).header("Content-Type", "text/plain; charset=utf-8").send("no rollout " + id);
       return;
     }
@@ -57,7 +58,7 @@ final class RolloutStream {
     long start = System.nanoTime();
     long lastSent = start;
     long lastSessionCheck = start;
-    WebQueries.Fingerprint seen = null;
+    RolloutStore.Revision seen = null;
     try (SseSink sink = res.sink(SseSink.TYPE)) {
       while (System.nanoTime() - start < MAX_AGE.toNanos()) {
         long now = System.nanoTime();
@@ -68,13 +69,14 @@ final class RolloutStream {
           }
           lastSessionCheck = now;
         }
-        WebQueries.Fingerprint f = q.fingerprint(id).orElse(null);
+        RolloutStore.Revision f = rollouts.revision(id).orElse(null);
         if (f == null) return; // rollout deleted
         if (!f.equals(seen)) {
-          List<WebQueries.EventRow> events = q.events(id, lastEvent, MAX_EVENTS);
-          WebQueries.RolloutRow row = q.rollout(id).orElse(null);
+          RolloutStore.RolloutRecord row = rollouts.rollout(id).orElse(null);
           if (row == null) return;
-          if (!events.isEmpty()) lastEvent = events.getLast().id();
+          // after a long absence only the newest page of events: the page keeps at most that many rows anyway
+          List<RolloutEvent> events = rollouts.events(id, Math.max(lastEvent, row.state().eventSeq() - Pages.MAX_EVENTS), Pages.MAX_EVENTS);
+          if (!events.isEmpty()) lastEvent = events.getLast().seq();
           sink.emit(SseEvent.builder().name("state").id(Long.toString(lastEvent)).data(snapshot(RolloutView.of(row), events)).build());
           seen = f;
           lastSent = now;
@@ -101,7 +103,7 @@ final class RolloutStream {
   }
 
   /** The JSON the page's script applies to the DOM (with textContent only). */
-  static String snapshot(RolloutView r, List<WebQueries.EventRow> events) {
+  static String snapshot(RolloutView r, List<RolloutEvent> events) {
     Map<String, Object> m = new LinkedHashMap<>();
     m.put("phase", r.phase());
     m.put("tone", Html.tone(r.phase()));
@@ -122,7 +124,7 @@ final class RolloutStream {
     }
     m.put("waves", waves);
     List<Map<String, Object>> ev = new ArrayList<>();
-    for (WebQueries.EventRow e : events) ev.add(Pages.eventFields(e));
+    for (RolloutEvent e : events) ev.add(Pages.eventFields(e));
     m.put("events", ev);
     return JSON.writeValueAsString(m);
   }

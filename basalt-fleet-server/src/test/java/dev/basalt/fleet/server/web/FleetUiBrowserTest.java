@@ -9,18 +9,21 @@ import dev.basalt.api.UpdatePhase;
 import dev.basalt.api.fleet.DeviceInfo;
 import dev.basalt.api.fleet.DeviceState;
 import dev.basalt.api.fleet.FleetSpec;
+import dev.basalt.api.fleet.RolloutEventInfo;
+import dev.basalt.api.fleet.RolloutInfo;
+import dev.basalt.api.fleet.RolloutRequest;
 import dev.basalt.api.fleet.StatusReport;
 import dev.basalt.fleet.client.DeviceClient;
-import dev.basalt.fleet.server.store.Store;
+import dev.basalt.fleet.client.simulate.Simulator;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.BeforeEach;
@@ -32,12 +35,17 @@ import org.openqa.selenium.By;
 import org.openqa.selenium.Cookie;
 import org.openqa.selenium.WebElement;
 
-/** The web UI in a real headless Chromium against a real fleet server, devices enrolled by the real device client. */
+/**
+ * The web UI in a real headless Chromium against a real fleet server: devices enrolled by the real device client or
+ * the simulator, rollouts started and acted on through the admin API and stepped by the server's engine.
+ */
 @Tag("browser")
 @TestInstance(TestInstance.Lifecycle.PER_CLASS)
 class FleetUiBrowserTest {
   static final String D1 = "sha256:" + "1a".repeat(32);
   static final String D2 = "sha256:" + "2b".repeat(32);
+  static final String D3 = "sha256:" + "3c".repeat(32);
+  static final String D4 = "sha256:" + "4d".repeat(32);
 
   UiFleet fleet;
   Browser browser;
@@ -188,22 +196,130 @@ class FleetUiBrowserTest {
     assertThat(fleet.admin.device(pending.id()).state()).isEqualTo(DeviceState.PENDING);
   }
 
-  static String state(String phase, int released, int succeeded, Map<String, Object> devices, String reason) {
-    Map<String, Object> m = new LinkedHashMap<>();
-    m.put("id", "ro-live");
-    m.put("phase", phase);
-    m.put("target", Map.of("imageRef", "r.example/os:2", "digest", D2));
-    m.put("previous", Map.of("imageRef", "r.example/os:1", "digest", D1));
-    m.put("waveCount", 2);
-    m.put("releasedWaves", released);
-    m.put("succeededWaves", succeeded);
-    m.put("approvedWaves", List.of());
-    m.put("acknowledgedFailures", 0);
-    m.put("devices", devices);
-    m.put("windowOpen", true);
-    m.put("eventSeq", 3);
-    m.put("reason", reason);
-    m.put("createdAt", "2026-05-01T09:59:00Z");
-    return dev.basalt.api.ApiJson.write(m);
+  /** The rollout page while a real rollout runs: approved through the admin API, stepped by the engine, devices simulated. */
+  @Test
+  void rolloutPageFollowsARealRolloutLiveWithoutReloading() throws Exception {
+    fleet.admin.createFleet(new FleetSpec("edge", "site=edge", "r.example/os@" + D3, null, null));
+    // the first device to try the new digest fails its boot trial and falls back; every other one boots it
+    AtomicReference<String> failer = new AtomicReference<>();
+    try (Simulator sim = fleet.simulator(fleet.enrollmentToken(Map.of("site", "edge"), ""), 4).initialImage("r.example/os", D3)
+        .failWhen((id, digest) -> digest.equals(D4) && (failer.compareAndSet(null, id) || id.equals(failer.get()))).build()) {
+      sim.enroll();
+      sim.start();
+      Map<String, Object> policy = Map.of("batches", List.of("50%", "100%"), "approvalGates", List.of(0), "soak", "PT0S",
+          "failureThreshold", 0.1, "failureAction", "PAUSE");
+      RolloutInfo r = fleet.admin.startRollout("edge", new RolloutRequest("r.example/os", D4, policy));
+      long end = System.nanoTime() + TimeUnit.SECONDS.toNanos(15);
+      while (!fleet.admin.rollout(r.id()).phase().equals("WAITING_APPROVAL")) {
+        assertThat(System.nanoTime()).as("the engine holds wave 0 at its gate").isLessThan(end);
+        Thread.sleep(20);
+      }
+      signIn(fleet.adminToken);
+      browser.open(fleet.base() + "/rollouts/" + r.id());
+      browser.await("live", d -> d.findElement(By.id("live")).getText().equals("live"));
+      assertThat(browser.driver.findElement(By.id("phase")).getAttribute("textContent")).isEqualTo("waiting approval");
+      assertThat(text("[data-wave='0'][data-stage='WAITING']")).isEqualTo("2");
+      assertThat(text("[data-total='WAITING']")).isEqualTo("4");
+      assertThat(text("#events")).contains("PLANNED").contains("WAITING_APPROVAL");
+      browser.js("window.__sameDocument = true;");
+      int updates = updates();
+
+      fleet.admin.approveRollout(r.id(), null);
+      browser.await("phase paused", d -> d.findElement(By.id("phase")).getAttribute("textContent").equals("paused"));
+      browser.await("wave 0 settled", d -> text("[data-wave='0'][data-stage='SUCCEEDED']").equals("1")
+          && text("[data-wave='0'][data-stage='FAILED']").equals("1"));
+      String bad = failer.get();
+      assertThat(bad).isNotNull();
+      assertThat(text("[data-wave='0'][data-field='status']")).isEqualTo("active");
+      assertThat(text("[data-total='WAITING']")).as("wave 1 is not released").isEqualTo("2");
+      RolloutInfo paused = fleet.admin.rollout(r.id());
+      assertThat(paused.phase()).isEqualTo("PAUSED");
+      assertThat(text("#reason")).isEqualTo(paused.reason()).isNotBlank();
+      assertThat(browser.driver.findElement(By.id("phase")).getAttribute("class")).contains("b-warn");
+      List<RolloutEventInfo> events = fleet.admin.rolloutEvents(r.id());
+      browser.await("every event listed", d -> d.findElements(By.cssSelector("#events tbody tr")).size() == events.size());
+      assertThat(text("#events tbody tr:first-child")).contains(events.getLast().type()).contains(events.getLast().message());
+      assertThat(events).extracting(RolloutEventInfo::type).contains("APPROVED", "DEVICE_FAILED", "PAUSED");
+      assertThat(browser.driver.findElement(By.cssSelector("#events a[href='/devices/" + bad + "']")).getText()).isEqualTo(bad);
+      assertThat(browser.js("return window.__sameDocument === true")).as("updated in place, not reloaded").isEqualTo(true);
+      assertThat(updates()).isGreaterThan(updates);
+
+      fleet.admin.abortRollout(r.id(), "seen enough");
+      browser.await("phase aborted", d -> d.findElement(By.id("phase")).getAttribute("textContent").equals("aborted"));
+      assertThat(text("#reason")).isEqualTo("seen enough");
+      browser.screenshot("rollout-live");
+
+      // the failed device's history names the rollout's events about it
+      browser.open(fleet.base() + "/devices/" + bad);
+      assertThat(text("#history")).contains("DEVICE_FAILED").contains(r.id());
+      assertThat(browser.driver.findElements(By.cssSelector("#history a[href='/rollouts/" + r.id() + "']"))).isNotEmpty();
+    }
+  }
+
+  int updates() {
+    return Integer.parseInt(String.valueOf(browser.js("return document.getElementById('rollout').getAttribute('data-updates') || '0'")));
+  }
+
+  @Test
+  void fleetVersionAndRolloutPagesShowCountsAndAreScreenshotted() throws Exception {
+    Map<String, Object> policy = Map.of("batches", List.of("20%", "100%"), "approvalGates", List.of(1));
+    fleet.admin.createFleet(new FleetSpec("lab", "site=lab", "r.example/os@" + D1, null, policy));
+    fleet.admin.createFleet(new FleetSpec("store", "site=store", "r.example/os@" + D1, null, null));
+    String labToken = fleet.enrollmentToken(Map.of("site", "lab"), "");
+    String storeToken = fleet.enrollmentToken(Map.of("site", "store"), "");
+    Health[] health = {Health.HEALTHY, Health.HEALTHY, Health.DEGRADED, Health.HEALTHY, Health.UNHEALTHY};
+    for (int i = 0; i < 5; i++) {
+      DeviceClient c = fleet.device("lab-" + i, labToken).labels(Map.of("rack", "r" + (i % 2))).build();
+      c.enroll(Duration.ofSeconds(20));
+      String booted = i < 2 ? D3 : D1;
+      c.report(new StatusReport(new NodeStatus(new Deployment("r.example/os:1", booted, "ab".repeat(32), i % 2 == 0 ? "a" : "b", 1,
+          Instant.now(), health[i]), null, null, List.of(), i == 2 ? UpdatePhase.DOWNLOADING : UpdatePhase.IDLE, null), 1 << 20));
+    }
+    for (int i = 0; i < 3; i++) {
+      DeviceClient c = fleet.device("store-" + i, storeToken).build();
+      c.enroll(Duration.ofSeconds(20));
+      c.report(new StatusReport(new NodeStatus(new Deployment("r.example/os:1", D1, "ab".repeat(32), "a", 1, Instant.now(), Health.HEALTHY),
+          null, null, List.of(), UpdatePhase.IDLE, null), 0));
+    }
+    // a new target for a fleet with a policy starts a rollout (these devices do not follow it: it stays in wave 0)
+    fleet.admin.updateFleet(new FleetSpec("lab", "site=lab", "r.example/os@" + D2, null, policy));
+    RolloutInfo r = fleet.admin.rollouts("lab").getFirst();
+    assertThat(r.phase()).isEqualTo("RUNNING");
+    assertThat(r.waves()).extracting(RolloutInfo.Wave::devices).containsExactly(1, 4);
+    signIn(fleet.adminToken);
+
+    browser.open(fleet.base() + "/");
+    WebElement lab = browser.driver.findElement(By.cssSelector("#fleets tr[data-fleet='lab']"));
+    assertThat(lab.getText()).contains("5").contains("healthy 3").contains("degraded 1").contains("unhealthy 1").contains("running")
+        .contains("0/2 waves done");
+    assertThat(browser.driver.findElement(By.cssSelector("#fleets tr[data-fleet='store']")).getText()).contains("3 (100%)");
+    browser.screenshot("fleets");
+    new org.openqa.selenium.support.ui.Select(browser.driver.findElement(By.id("fleet-select"))).selectByVisibleText("lab");
+    browser.await("fleet page", d -> d.getCurrentUrl().endsWith("/fleets/lab"));
+    assertThat(text("#fleet-versions")).contains(D1.substring(7, 19)).contains(D3.substring(7, 19)).contains("target");
+    assertThat(text("#rollouts")).contains(r.id()).contains("running");
+    browser.screenshot("fleet-lab");
+
+    browser.open(fleet.base() + "/versions");
+    assertThat(text("#versions tbody tr:first-child")).startsWith(D1.substring(7, 19));
+    browser.screenshot("versions");
+
+    browser.open(fleet.base() + "/rollouts");
+    assertThat(text("#rollouts")).contains(r.id()).contains("lab");
+    browser.open(fleet.base() + "/rollouts/" + r.id());
+    browser.await("live", d -> d.findElement(By.id("live")).getText().equals("live"));
+    assertThat(text("[data-wave='1'][data-stage='WAITING']")).isEqualTo("4");
+    assertThat(text("[data-wave='0'][data-field='status']")).isEqualTo("active");
+    assertThat(text("[data-wave='1'][data-field='status']")).isEqualTo("waiting");
+    assertThat(text("[data-wave='0'][data-stage='DOWNLOADING']")).as("download first; the device never stages it").isEqualTo("1");
+    browser.screenshot("rollout");
+
+    browser.open(fleet.base() + "/devices?fleet=lab");
+    assertThat(text("#device-count")).isEqualTo("5 devices");
+    browser.open(fleet.base() + "/devices?fleet=lab&health=unhealthy");
+    assertThat(text("#device-count")).isEqualTo("1 device");
+    assertThat(text("#devices tbody")).contains("lab-4");
+    browser.open(fleet.base() + "/devices");
+    browser.screenshot("devices");
   }
 }

@@ -2,45 +2,37 @@ package dev.basalt.fleet.server.web;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.basalt.api.fleet.RolloutInfo;
 import java.time.Instant;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
 
 class RolloutViewTest {
-  static WebQueries.RolloutRow row(String json) {
-    return new WebQueries.RolloutRow("ro-1", "lab", json, true, Instant.EPOCH, Instant.EPOCH);
+  static RolloutInfo info(String phase, int released, int succeeded, List<RolloutInfo.Wave> waves, Map<String, Integer> stages) {
+    return new RolloutInfo("ro-1", "lab", phase, !phase.equals("SUCCEEDED"), "r.example/os", FleetUiBrowserTest.D2, "r.example/os",
+        FleetUiBrowserTest.D1, waves.size(), released, succeeded, waves, stages, "threshold", Map.of(), "token:t", Instant.EPOCH,
+        Instant.EPOCH, Instant.EPOCH, null);
   }
 
   @Test
-  void countsStagesPerWaveFromTheEnginesState() {
-    Map<String, Object> devs = new LinkedHashMap<>();
-    devs.put("a", List.of(0, "SUCCEEDED", "2026-05-01T10:00:00Z"));
-    devs.put("b", List.of(1, "FAILED", "2026-05-01T10:00:00Z"));
-    devs.put("c", List.of(1, "DOWNLOADING", "2026-05-01T10:00:00Z"));
-    devs.put("d", List.of(2, "WAITING", "2026-05-01T10:00:00Z"));
-    String json = FleetUiBrowserTest.state("PAUSED", 2, 1, devs, "threshold").replace("\"waveCount\" : 2", "\"waveCount\" : 4");
-    RolloutView v = RolloutView.of(row(json));
+  void wavesGetAStatusAndEveryEngineStageACount() {
+    List<RolloutInfo.Wave> waves = List.of(new RolloutInfo.Wave(0, 1, Map.of("SUCCEEDED", 1)),
+        new RolloutInfo.Wave(1, 2, Map.of("FAILED", 1, "ROLLING_BACK", 1)), new RolloutInfo.Wave(2, 1, Map.of("WAITING", 1)),
+        new RolloutInfo.Wave(3, 0, Map.of()));
+    RolloutView v = RolloutView.of(info("PAUSED", 2, 1, waves, Map.of("SUCCEEDED", 1, "FAILED", 1, "ROLLING_BACK", 1, "WAITING", 1)));
     assertThat(v.phase()).isEqualTo("PAUSED");
     assertThat(v.reason()).isEqualTo("threshold");
     assertThat(v.targetDigest()).isEqualTo(FleetUiBrowserTest.D2);
-    assertThat(v.previousRef()).isEqualTo("r.example/os:1");
-    assertThat(v.waveCount()).isEqualTo(4);
     assertThat(v.waves()).extracting(RolloutView.Wave::status).containsExactly("done", "active", "waiting", "waiting");
     assertThat(v.waves()).extracting(RolloutView.Wave::devices).containsExactly(1, 2, 1, 0);
-    assertThat(v.waves().get(1).counts()).containsEntry("FAILED", 1).containsEntry("DOWNLOADING", 1).containsEntry("SUCCEEDED", 0);
-    assertThat(v.totals()).containsEntry("SUCCEEDED", 1).containsEntry("WAITING", 1);
+    assertThat(v.waves().get(1).counts()).containsEntry("FAILED", 1).containsEntry("ROLLING_BACK", 1).containsEntry("SUCCEEDED", 0)
+        .containsOnlyKeys(RolloutView.STAGES);
+    assertThat(RolloutView.STAGES).startsWith("WAITING").contains("ROLLING_BACK", "REVERT_RELEASED").endsWith("LEFT");
+    assertThat(v.totals()).containsEntry("SUCCEEDED", 1).containsEntry("WAITING", 1).containsEntry("LEFT", 0);
     assertThat(v.devices()).isEqualTo(4);
     assertThat(v.terminal()).isFalse();
-  }
-
-  @Test
-  void unreadableStateIsShownAsUnknownNotAnError() {
-    RolloutView v = RolloutView.of(row("{not json"));
-    assertThat(v.phase()).isEqualTo("UNKNOWN");
-    assertThat(v.waves()).isEmpty();
-    assertThat(RolloutView.of(row(null)).phase()).isEqualTo("UNKNOWN");
-    assertThat(RolloutView.of(row("{\"phase\":\"succeeded\"}")).terminal()).isTrue();
+    assertThat(RolloutView.of(info("SUCCEEDED", 4, 4, waves, Map.of())).terminal()).isTrue();
+    assertThat(RolloutView.of(info("ABORTED", 2, 1, waves, Map.of())).terminal()).isTrue();
   }
 }

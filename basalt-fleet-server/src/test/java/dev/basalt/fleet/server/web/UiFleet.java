@@ -4,26 +4,23 @@ import dev.basalt.api.fleet.AdminTokenRequest;
 import dev.basalt.api.fleet.EnrollmentTokenRequest;
 import dev.basalt.fleet.client.AdminClient;
 import dev.basalt.fleet.client.DeviceClient;
+import dev.basalt.fleet.client.simulate.Simulator;
 import dev.basalt.fleet.server.FleetServer;
-import dev.basalt.fleet.server.store.Database;
-import dev.basalt.fleet.server.store.Store;
 import java.io.ByteArrayOutputStream;
 import java.io.PrintStream;
 import java.net.URI;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 
-/** A fleet server on SQLite in a temp dir, its admin client, and a second handle on its database for test writes. */
+/** A fleet server on SQLite in a temp dir and its admin client. */
 final class UiFleet implements AutoCloseable {
   final FleetServer server;
   final AdminClient admin;
   final String adminToken;
   final Path dir;
-  private Database db;
 
   UiFleet(Path dir) {
     this.dir = dir;
@@ -53,15 +50,14 @@ final class UiFleet implements AutoCloseable {
         .retry(Duration.ofMillis(50), Duration.ofMillis(300)).pollJitter(Duration.ZERO);
   }
 
-  /** The server's own database, opened a second time: what another replica or the controller would write. */
-  synchronized Store store() {
-    if (db == null) db = Database.sqlite(dir.resolve("server"));
-    return new Store(db, Clock.systemUTC());
+  /** {@code n} simulated devices enrolling with {@code enrollmentToken}, following their desired state at once. */
+  Simulator.Builder simulator(String enrollmentToken, int n) {
+    return Simulator.builder().server(URI.create("https://localhost:" + server.devicePort())).caCertificate(server.caCertificatePem())
+        .enrollmentToken(enrollmentToken).devices(n).timing(Duration.ZERO, Duration.ZERO).pollWait(Duration.ofSeconds(5));
   }
 
   @Override
-  public synchronized void close() {
-    if (db != null) db.close();
+  public void close() {
     server.close();
   }
 }
