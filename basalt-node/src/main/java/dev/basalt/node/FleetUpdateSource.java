@@ -67,6 +67,21 @@ public final class FleetUpdateSource implements UpdateSource {
   }
 
   private static String hostName() {
+    return hostName(Path.of("/proc/sys/kernel/hostname"));
+  }
+
+  /**
+   * The kernel's host name (what systemd set from /etc/hostname). Not InetAddress.getLocalHost(): that resolves the
+   * name and fails when /etc/hosts does not list it (an image that only sets /etc/hostname), and the device would
+   * enroll without a name.
+   */
+  static String hostName(Path kernelHostname) {
+    try {
+      String n = Files.readString(kernelHostname, StandardCharsets.UTF_8).strip();
+      if (!n.isEmpty() && !n.equals("(none)")) return n;
+    } catch (IOException e) {
+      // not Linux, or no procfs: ask the resolver
+    }
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (IOException e) {

@@ -54,8 +54,11 @@ public record BuildSpec(
   /** A health check: a command run after boot; {@code required} ones gate the boot as good. */
   public record Health(String name, String command, boolean required) {}
 
-  /** Fleet enrollment: the server, its CA certificate (a host file), where the node finds its token. */
-  public record Fleet(String server, Optional<Path> ca, String tokenFile) {}
+  /**
+   * Fleet enrollment: the device listener ({@code https://}), its CA certificate (a host file, pinned by the node),
+   * where the node finds its token. Written to {@code /etc/basalt/agent.toml} as the agent's fleet keys.
+   */
+  public record Fleet(String server, Path ca, String tokenFile) {}
 
   /** The public key images for this node must be signed with (a host file). */
   public record Signing(Path publicKey) {}
@@ -216,10 +219,12 @@ public record BuildSpec(
     if (m.containsKey("fleet")) {
       SpecNode fn = m.get("fleet");
       Map<String, SpecNode> f = fn.map("fleet", Set.of("server", "ca", "token_file"));
-      if (!f.containsKey("server")) throw fn.error("fleet needs 'server' (an https:// or http:// URL)");
+      // The agent talks to the device listener over TLS and pins the fleet CA (FleetConfig): both are needed.
+      if (!f.containsKey("server")) throw fn.error("fleet needs 'server' (the device listener, https://HOST:PORT)");
       String server = f.get("server").string("fleet.server");
-      if (!server.matches("https?://[^\\s/]+(/\\S*)?")) throw f.get("server").error("fleet.server '" + server + "' is not an http(s) URL");
-      Optional<Path> ca = f.containsKey("ca") ? Optional.of(hostFile(f.get("ca"), dir, "fleet.ca")) : Optional.empty();
+      if (!server.matches("https://[^\\s/]+(/\\S*)?")) throw f.get("server").error("fleet.server '" + server + "' is not an https:// URL (the device listener)");
+      if (!f.containsKey("ca")) throw fn.error("fleet needs 'ca' (the fleet CA certificate the node pins: the server's ca.pem)");
+      Path ca = hostFile(f.get("ca"), dir, "fleet.ca");
       String token = f.containsKey("token_file") ? f.get("token_file").string("fleet.token_file") : "/etc/basalt/fleet-token";
       if (!token.startsWith("/")) throw f.get("token_file").error("fleet.token_file must be an absolute path on the node");
       fleet = Optional.of(new Fleet(server, ca, token));

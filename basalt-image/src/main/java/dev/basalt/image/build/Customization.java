@@ -72,15 +72,17 @@ final class Customization {
       file(dir + "/" + h.name(), ("#!/bin/sh\n# Health check from the build spec.\n" + h.command() + "\n")
           .getBytes(StandardCharsets.UTF_8), 0755, 0, 0);
     }
-    spec.fleet().ifPresent(f -> {
-      StringBuilder sb = new StringBuilder("# Fleet enrollment, written by basalt image build.\n");
+    // The fleet keys go where the agent reads them (FleetConfig in /etc/basalt/agent.toml); a spec file of that path
+    // adds its own keys (mode, tls-verify, ...) below them: top-level keys first keeps any TOML table of it valid.
+    String agentToml = null;
+    if (spec.fleet().isPresent()) {
+      BuildSpec.Fleet f = spec.fleet().get();
+      StringBuilder sb = new StringBuilder("# Fleet enrollment, written by basalt image build (read by basalt-agent).\n");
       sb.append("server = ").append(tomlString(f.server())).append('\n');
-      sb.append("token_file = ").append(tomlString(f.tokenFile())).append('\n');
-      if (f.ca().isPresent()) sb.append("ca_file = ").append(tomlString("/etc/basalt/fleet-ca.pem")).append('\n');
-      file("etc/basalt/fleet.toml", sb.toString().getBytes(StandardCharsets.UTF_8), 0644, 0, 0);
-    });
-    if (spec.fleet().isPresent() && spec.fleet().get().ca().isPresent()) {
-      file("etc/basalt/fleet-ca.pem", Files.readAllBytes(spec.fleet().get().ca().get()), 0644, 0, 0);
+      sb.append("enrollment-token-file = ").append(tomlString(f.tokenFile())).append('\n');
+      sb.append("ca = ").append(tomlString("/" + FLEET_CA)).append('\n');
+      agentToml = sb.toString();
+      file(FLEET_CA, Files.readAllBytes(f.ca()), 0644, 0, 0);
     }
     if (spec.signing().isPresent()) {
       file("etc/basalt/keys/image-signing.pub", Files.readAllBytes(spec.signing().get().publicKey()), 0644, 0, 0);
@@ -88,8 +90,36 @@ final class Customization {
     for (BuildSpec.FileSpec f : spec.files()) {
       byte[] content = f.contents().isPresent() ? f.contents().get().getBytes(StandardCharsets.UTF_8)
           : Files.readAllBytes(f.source().orElseThrow());
+      if (agentToml != null && f.path().equals("/" + AGENT_TOML)) {
+        content = (agentToml + "\n" + agentKeys(content)).getBytes(StandardCharsets.UTF_8);
+        agentToml = null;
+      }
       file(f.path().substring(1), content, f.mode(), f.uid(), f.gid());
     }
+    if (agentToml != null) file(AGENT_TOML, agentToml.getBytes(StandardCharsets.UTF_8), 0644, 0, 0);
+  }
+
+  static final String AGENT_TOML = "etc/basalt/agent.toml";
+  static final String FLEET_CA = "etc/basalt/fleet-ca.pem";
+
+  /** The spec's own agent.toml beside a fleet section: valid TOML that leaves the fleet's keys (and image) alone. */
+  private static String agentKeys(byte[] content) throws SpecException {
+    String text = new String(content, StandardCharsets.UTF_8);
+    tools.jackson.databind.JsonNode root;
+    try {
+      root = tools.jackson.dataformat.toml.TomlMapper.builder().build().readTree(content);
+    } catch (tools.jackson.core.JacksonException e) {
+      throw new SpecException("files: /" + AGENT_TOML + " is not valid TOML: " + e.getOriginalMessage());
+    }
+    if (root != null) {
+      for (String k : List.of("server", "enrollment-token-file", "ca", "image")) {
+        if (root.has(k)) {
+          throw new SpecException("files: /" + AGENT_TOML + " sets '" + k + "', which the spec's fleet section writes"
+              + (k.equals("image") ? " (with a fleet server, the server assigns the image)" : "") + ": set it under fleet: only");
+        }
+      }
+    }
+    return text.endsWith("\n") || text.isEmpty() ? text : text + "\n";
   }
 
   private void accounts(BuildSpec spec) throws IOException {

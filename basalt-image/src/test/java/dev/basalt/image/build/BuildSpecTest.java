@@ -70,6 +70,8 @@ class BuildSpecTest {
       "bad unit|base: x\\nsystemd:\\n  enable: [sshd]|os.yaml:3: 'sshd' in systemd.enable is not a unit name",
       "bad yaml|base: [x|os.yaml:1: not valid YAML",
       "spaced karg|base: x\\nkernel:\\n  args: ['a b']|os.yaml:3: kernel argument 'a b' must be one word",
+      "plain-http fleet|base: x\\nfleet:\\n  server: http://f:80\\n  ca: ca.pem|os.yaml:3: fleet.server 'http://f:80' is not an https:// URL",
+      "fleet without ca|base: x\\nfleet:\\n  server: https://f:8443|os.yaml:3: fleet needs 'ca'",
   })
   void badSpecsPointAtTheLine(String name, String text, String message) {
     assertThatThrownBy(() -> BuildSpec.parse(text.replace("\\n", "\n"), "os.yaml", dir))

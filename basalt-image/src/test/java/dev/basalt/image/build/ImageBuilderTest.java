@@ -180,6 +180,45 @@ class ImageBuilderTest {
     assertThat(opened[0]).isFalse();
   }
 
+  /** What the agent reads: the fleet keys in /etc/basalt/agent.toml (FleetConfig's names), the spec's own keys below. */
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.ValueSource(booleans = {false, true})
+  void theFleetSectionWritesTheAgentsKeysAndKeepsTheSpecsOwnAgentToml(boolean ownAgentToml) throws Exception {
+    Files.writeString(dir.resolve("fleet-ca.pem"), "-----BEGIN CERTIFICATE-----\nCA\n-----END CERTIFICATE-----\n");
+    String fleet = "fleet: {server: \"https://10.0.2.2:8443\", ca: fleet-ca.pem}\n";
+    String own = ownAgentToml ? "  - {path: /etc/basalt/agent.toml, contents: \"tls-verify = false\\n\", mode: \"0600\"}\n" : "";
+    Files.writeString(spec, Files.readString(spec).replace("files:\n", fleet + "files:\n" + own));
+    build("oci:" + dir.resolve("out") + ":v1");
+    try (ImageSource s = Transports.openSource(ImageReference.parse("oci:" + dir.resolve("out") + ":v1"), TransportOptions.defaults())) {
+      Collect c = new Collect();
+      MergedImage.resolve(s, Platform.LINUX_AMD64).writeTo(() -> c);
+      String keys = "# Fleet enrollment, written by basalt image build (read by basalt-agent).\nserver = \"https://10.0.2.2:8443\"\n"
+          + "enrollment-token-file = \"/etc/basalt/fleet-token\"\nca = \"/etc/basalt/fleet-ca.pem\"\n";
+      assertThat(c.text("etc/basalt/agent.toml")).isEqualTo(ownAgentToml ? keys + "\ntls-verify = false\n" : keys);
+      assertThat(c.modes).containsEntry("etc/basalt/agent.toml", ownAgentToml ? 0600 : 0644);
+      assertThat(c.text("etc/basalt/fleet-ca.pem")).startsWith("-----BEGIN CERTIFICATE-----");
+      assertThat(c.files).doesNotContainKey("etc/basalt/fleet.toml");
+    }
+  }
+
+  @org.junit.jupiter.params.ParameterizedTest
+  @org.junit.jupiter.params.provider.CsvSource(delimiter = '|', value = {
+      "server = 'https://x:1'|sets 'server', which the spec's fleet section writes",
+      "image = 'docker://r/os:1'|sets 'image', which the spec's fleet section writes (with a fleet server, the server assigns the image)",
+      "mode = |is not valid TOML"})
+  void anAgentTomlThatClashesWithTheFleetSectionIsRefused(String toml, String message) throws Exception {
+    Files.writeString(dir.resolve("fleet-ca.pem"), "CA\n");
+    Files.writeString(dir.resolve("agent.toml"), toml + "\n");
+    Files.writeString(spec, Files.readString(spec).replace("files:\n",
+        "fleet: {server: \"https://f:8443\", ca: fleet-ca.pem}\nfiles:\n  - {path: /etc/basalt/agent.toml, source: agent.toml}\n"));
+    boolean[] opened = {false};
+    assertThatThrownBy(() -> builder().build(BuildSpec.parse(spec), BuildLock.EMPTY, false, () -> {
+      opened[0] = true;
+      throw new AssertionError("must not open");
+    })).isInstanceOf(SpecException.class).hasMessageStartingWith("files: /etc/basalt/agent.toml ").hasMessageContaining(message);
+    assertThat(opened[0]).as("destination opened").isFalse();
+  }
+
   static final class Collect implements dev.basalt.fs.tree.TreeSink {
     final Map<String, byte[]> files = new java.util.HashMap<>();
     final Map<String, String> links = new java.util.HashMap<>();
