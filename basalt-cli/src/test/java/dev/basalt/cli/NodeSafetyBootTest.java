@@ -80,8 +80,8 @@ class NodeSafetyBootTest {
 
   private static String entries(QemuMachine vm) {
     // the agent may hold the ESP mounted (on /run/basalt/esp) while it works
-    return vm.execOk("d=$(findmnt -rn -o TARGET -S /dev/vda1 | head -n 1); if [ -n \"$d\" ]; then ls \"$d/loader/entries\";"
-        + " else mkdir -p /run/e2e-esp && mount -o ro /dev/vda1 /run/e2e-esp && ls /run/e2e-esp/loader/entries;"
+    return vm.execOk("d=$(findmnt -rn -o TARGET -S /dev/vda1 | head -n 1); if [ -n \"$d\" ]; then ls -1 \"$d/loader/entries\";"
+        + " else mkdir -p /run/e2e-esp && mount -o ro /dev/vda1 /run/e2e-esp && ls -1 /run/e2e-esp/loader/entries;"
         + " umount /run/e2e-esp; fi", CMD).strip();
   }
 
