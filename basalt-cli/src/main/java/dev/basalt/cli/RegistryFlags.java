@@ -33,7 +33,17 @@ final class RegistryFlags {
   static TransportOptions build(boolean tlsVerify, String creds, boolean useCache) throws IOException {
     TransportOptions.Builder b = TransportOptions.builder().tlsVerify(tlsVerify);
     if (creds != null) b.credentials(Credentials.parse(creds));
-    if (useCache) b.cache(BlobCache.open(BlobCache.defaultRoot()));
+    if (useCache) {
+      java.nio.file.Path root = BlobCache.defaultRoot();
+      try {
+        b.cache(BlobCache.open(root));
+      } catch (java.nio.file.FileSystemException e) {
+        // e.g. a user without a writable home (nobody: /nonexistent); the bare exception names only a path
+        throw new IOException("cannot create the blob cache " + root + " (" + (e.getReason() != null ? e.getReason()
+            : e.getClass().getSimpleName().replace("Exception", "")) + " at " + e.getFile()
+            + "); set BASALT_CACHE or XDG_CACHE_HOME to a writable directory", e);
+      }
+    }
     return b.build();
   }
 

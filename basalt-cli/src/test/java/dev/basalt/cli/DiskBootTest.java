@@ -26,9 +26,6 @@ import org.junit.jupiter.api.io.TempDir;
  * test checks the root, /var, /etc, the kernel command line, the config and the blessed entry.
  */
 @Tag("boot")
-@org.junit.jupiter.api.Disabled("flaky: 2 of 4 runs timed out in QemuMachine.login waiting for 'Password:' while the"
-    + " console showed the guest booting again;our disks boot in NodeLifecycleBootTest and ImageBuildBootTest, and /var growth + /etc persistence pass in NodeLayerBootTest (reference-tool disk)."
-    + " Re-enable once the unexpected reboot after blessing is understood (console.log of a failing run needed).")
 class DiskBootTest {
   private static final Duration BOOT = Duration.ofMinutes(6);
   private static final Duration CMD = Duration.ofSeconds(60);

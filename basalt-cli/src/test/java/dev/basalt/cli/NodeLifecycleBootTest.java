@@ -71,7 +71,7 @@ class NodeLifecycleBootTest {
   }
 
   /** Tags {@code to} in an OCI layout: image {@code from} plus one gzip layer of {@code paths} under {@code dir} (GNU tar). */
-  private static void addLayer(Path layout, String from, String to, Path dir, String... paths) throws Exception {
+  static void addLayer(Path layout, String from, String to, Path dir, String... paths) throws Exception {
     Path work = Files.createTempDirectory(dir.getParent(), "layer");
     Path tar = work.resolve("layer.tar");
     List<String> cmd = new ArrayList<>(List.of("tar", "--sort=name", "--owner=0", "--group=0", "--numeric-owner", "--mtime=@0",

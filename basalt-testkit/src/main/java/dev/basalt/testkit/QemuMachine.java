@@ -36,6 +36,12 @@ import java.util.regex.Pattern;
  * removed; the raw bytes go to {@link #consoleLog()}. {@link #awaitConsole} consumes the console
  * up to the end of each match, so successive waits see successive output.
  *
+ * <p>Every machine keeps a transcript: on {@link #close} the console text (escapes removed, with
+ * a note at each power cycle and why it happened) is written to {@code
+ * target/qemu-console/<name>-<time>.txt} of the working directory (override: {@code
+ * -Dbasalt.qemu.transcripts=DIR}; the name defaults to the calling test class), and when a wait
+ * on the console failed its tail is printed on stderr, so a failing run always leaves its log.
+ *
  * <p>TCG by default ({@code -accel tcg,thread=multi -cpu max}): nested KVM fails on the CI
  * machines. {@code -Dbasalt.qemu.accel=kvm} switches to KVM where it works. A boot costs about a
  * minute under TCG, so tests should share one boot across many assertions.
@@ -55,9 +61,23 @@ public final class QemuMachine implements AutoCloseable {
   private static final Path OVMF_CODE = Path.of("/usr/share/OVMF/OVMF_CODE_4M.fd");
   private static final Path OVMF_VARS = Path.of("/usr/share/OVMF/OVMF_VARS_4M.fd");
   private static final Pattern SHELL_PROMPT = Pattern.compile("[\\w.-]+@[\\w.-]+:[^\\n]*[#$] ");
-  private static final Pattern LOGIN_OR_SHELL =
-      Pattern.compile("(?<login>\\blogin: )|(?<shell>" + SHELL_PROMPT.pattern() + ")");
+  /**
+   * A getty's "host login: " prompt, or a shell prompt. Not the "Last login: DATE on ttyS0" line of
+   * the login banner: taken for a prompt, it had the user name typed into the shell and the wait
+   * for "Password: " never ended (the DiskBootTest flake, whenever the getty's banner came after
+   * the last line the test waited for, which happens on the second boot only: the first has no
+   * last login).
+   */
+  static final Pattern LOGIN_OR_SHELL =
+      Pattern.compile("(?<login>\\b(?!Last login: )[\\w.-]+ login: )|(?<shell>" + SHELL_PROMPT.pattern() + ")");
   private static final AtomicInteger SEQUENCE = new AtomicInteger();
+  /**
+   * How long a login prompt is left alone for a getty's autologin to follow it. It came at once in
+   * every run measured here; the wait ends as soon as it does, and only a getty without autologin
+   * pays the full wait.
+   */
+  private static final int AUTOLOGIN_WAIT_S = 20;
+  private static final Duration AUTOLOGIN_WAIT = Duration.ofSeconds(AUTOLOGIN_WAIT_S);
 
   private final List<String> command;
   private final Path workDir;
@@ -66,6 +86,7 @@ public final class QemuMachine implements AutoCloseable {
   private final Path consoleSocket;
   private final Path qmpSocket;
   private final Path qemuLog;
+  private final Path transcript;
   private final boolean coldReboot;
   private final OutputStream log;
   private final long startNanos = System.nanoTime();
@@ -76,6 +97,7 @@ public final class QemuMachine implements AutoCloseable {
   private boolean stopped;
   private int exitCode = -1;
   private int powerCycles;
+  private boolean failed;
   private volatile boolean killed;
   private volatile Process process;
   private volatile SocketChannel console;
@@ -84,7 +106,7 @@ public final class QemuMachine implements AutoCloseable {
   private final Thread supervisor;
 
   private QemuMachine(List<String> command, Path workDir, boolean ownsWorkDir, Path consoleLog, Path consoleSocket,
-      Path qmpSocket, Path qemuLog, boolean coldReboot) throws IOException {
+      Path qmpSocket, Path qemuLog, Path transcript, boolean coldReboot) throws IOException {
     this.command = List.copyOf(command);
     this.workDir = workDir;
     this.ownsWorkDir = ownsWorkDir;
@@ -92,6 +114,7 @@ public final class QemuMachine implements AutoCloseable {
     this.consoleSocket = consoleSocket;
     this.qmpSocket = qmpSocket;
     this.qemuLog = qemuLog;
+    this.transcript = transcript;
     this.coldReboot = coldReboot;
     this.log = Files.newOutputStream(consoleLog);
     launch();
@@ -106,6 +129,7 @@ public final class QemuMachine implements AutoCloseable {
   public static final class Builder {
     private final Path disk;
     private String format;
+    private String cache = "unsafe";
     private int memoryMiB = 2048;
     private int cpus = 2;
     private boolean watchdog;
@@ -116,9 +140,19 @@ public final class QemuMachine implements AutoCloseable {
     private Path varsFile;
     private final List<String> extraArgs = new ArrayList<>();
     private boolean coldReboot = true;
+    private String name = callerName();
 
     private Builder(Path disk) {
       this.disk = Objects.requireNonNull(disk, "disk");
+    }
+
+    /** Names the transcript file ({@code <name>-<time>.txt}); by default the simple name of the calling class. */
+    public Builder name(String name) {
+      if (!name.matches("[\\w.-]{1,100}")) {
+        throw new IllegalArgumentException("name must be 1-100 of [A-Za-z0-9_.-], got '" + name + "'");
+      }
+      this.name = name;
+      return this;
     }
 
     /** Disk image format; by default {@code qcow2} when the file starts with the qcow2 magic, else {@code raw}. */
@@ -127,6 +161,19 @@ public final class QemuMachine implements AutoCloseable {
         throw new IllegalArgumentException("format must be raw or qcow2, got " + format);
       }
       this.format = format;
+      return this;
+    }
+
+    /**
+     * QEMU's disk cache mode: {@code unsafe} (the default, fastest) ignores the guest's flushes, so
+     * after {@link #kill} even fsynced data may be missing from a qcow2 file; {@code writeback}
+     * honours them, as a real disk does, which power-cut tests need.
+     */
+    public Builder cache(String mode) {
+      if (!List.of("unsafe", "writeback", "none", "directsync", "writethrough").contains(mode)) {
+        throw new IllegalArgumentException("cache must be unsafe, writeback, none, directsync or writethrough, got " + mode);
+      }
+      this.cache = mode;
       return this;
     }
 
@@ -233,7 +280,7 @@ public final class QemuMachine implements AutoCloseable {
       cmd.addAll(List.of(
           "-drive", "if=pflash,format=raw,unit=0,readonly=on,file=" + OVMF_CODE,
           "-drive", "if=pflash,format=raw,unit=1,file=" + vars,
-          "-drive", "if=virtio,format=" + fmt + ",cache=unsafe,file=" + disk,
+          "-drive", "if=virtio,format=" + fmt + ",cache=" + cache + ",file=" + disk,
           "-chardev", "socket,id=con0,path=" + consoleSocket + ",server=on,wait=on",
           "-serial", "chardev:con0",
           "-qmp", "unix:" + qmp + ",server=on,wait=off"));
@@ -245,8 +292,18 @@ public final class QemuMachine implements AutoCloseable {
       if (watchdog) cmd.addAll(List.of("-device", "i6300esb", "-action", "watchdog=reset"));
       cmd.addAll(extraArgs);
       if (coldReboot) cmd.addAll(List.of("-action", "reboot=shutdown"));
+      String time = java.time.LocalDateTime.now().format(java.time.format.DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss"));
+      Path transcripts = Path.of(System.getProperty("basalt.qemu.transcripts", "target/qemu-console"));
       return new QemuMachine(cmd, dir, ownsDir, consoleLog != null ? consoleLog : dir.resolve("console.log"),
-          consoleSocket, qmp, dir.resolve("qemu.log"), coldReboot);
+          consoleSocket, qmp, dir.resolve("qemu.log"), transcripts.toAbsolutePath().resolve(name + "-" + time + ".txt"),
+          coldReboot);
+    }
+
+    private static String callerName() {
+      return StackWalker.getInstance(StackWalker.Option.RETAIN_CLASS_REFERENCE)
+          .walk(s -> s.map(StackWalker.StackFrame::getDeclaringClass)
+              .filter(c -> c != QemuMachine.class && c != Builder.class).findFirst())
+          .map(Class::getSimpleName).filter(n -> !n.isEmpty()).orElse("qemu");
     }
   }
 
@@ -301,6 +358,8 @@ public final class QemuMachine implements AutoCloseable {
       }
       String reason = qmp.shutdownReason();
       boolean reset = "guest-reset".equals(reason) || "host-qmp-system-reset".equals(reason);
+      appendNote(String.format("[QemuMachine %.0f s: qemu exited %d, shutdown reason %s%s]", uptime().toNanos() / 1e9,
+          code, reason, killed ? " (killed by the test)" : coldReboot && reset ? ": power cycle " + (powerCycles + 1) : ""));
       if (coldReboot && reset && !killed) {
         try {
           synchronized (lock) {
@@ -460,6 +519,9 @@ public final class QemuMachine implements AutoCloseable {
   public MatchResult awaitConsole(Pattern pattern, Duration timeout) {
     MatchResult m = find(pattern, timeout);
     if (m == null) {
+      synchronized (lock) {
+        failed = true;
+      }
       throw new AssertionError("timed out after " + timeout.toSeconds() + "s waiting for /" + pattern.pattern()
           + "/ on the console (log: " + consoleLog + "); last output:\n" + tail(4000));
     }
@@ -478,6 +540,7 @@ public final class QemuMachine implements AutoCloseable {
           return m.toMatchResult();
         }
         if (stopped) {
+          failed = true;
           throw new AssertionError("machine stopped while waiting for /" + pattern.pattern()
               + "/ on the console (log: " + consoleLog + "); last output:\n" + tail(4000));
         }
@@ -527,7 +590,8 @@ public final class QemuMachine implements AutoCloseable {
 
   /**
    * Gets a root shell on the serial console: logs in at a {@code login:} prompt, or takes the
-   * shell of a getty that logged in automatically. Then quiets kernel messages on the console and
+   * shell of a getty that logs in automatically (it is given {@value #AUTOLOGIN_WAIT_S} s after
+   * its prompt to do so before the user name is typed). Then quiets kernel messages on the console and
    * sets a wide terminal so that tools do not truncate their output.
    */
   public void login(String user, String password, Duration timeout) {
@@ -541,11 +605,25 @@ public final class QemuMachine implements AutoCloseable {
         continue;
       }
       if (m.group("shell") != null) break;
-      // "host login: root (automatic login)" is a getty logging in by itself: wait for its shell.
-      sleep(1000);
-      if (pendingConsole().startsWith(user + " (automatic login)")) continue;
+      // A getty with --autologin prints "login: " and then, by itself, "root (automatic login)";
+      // under TCG the second part can come seconds later. A user name typed before it would be
+      // read by the autologin shell as a command (and a wait for "Password: " would never end),
+      // so give the getty time to log in by itself before typing.
+      long promptAt = System.nanoTime();
+      MatchResult auto = find(Pattern.compile(Pattern.quote(user) + " \\(automatic login\\)|(?<shell>"
+          + SHELL_PROMPT.pattern() + ")"), min(AUTOLOGIN_WAIT, remaining(deadline)));
+      if (auto != null) {
+        // Not a console note: text added mid-stream could split the prompt being waited for.
+        System.out.println(String.format("[QemuMachine] %s %d ms after the login prompt",
+            auto.group("shell") != null ? "shell prompt" : "autologin", (System.nanoTime() - promptAt) / 1_000_000));
+        if (auto.group("shell") != null) break;
+        continue; // the shell prompt follows
+      }
       sendLine(user);
-      awaitConsole("Password: ", remaining(deadline));
+      MatchResult p = awaitConsole(Pattern.compile("(?<password>Password: )|(?<shell>" + SHELL_PROMPT.pattern() + ")"),
+          remaining(deadline));
+      // A late autologin after all: the typed name went to its shell (command not found), which prompts again.
+      if (p.group("shell") != null) break;
       sendLine(password);
       MatchResult r = awaitConsole("(?<bad>Login incorrect)|(?<shell>" + SHELL_PROMPT.pattern() + ")", remaining(deadline));
       if (r.group("bad") != null) throw new AssertionError("guest login refused for " + user);
@@ -616,7 +694,10 @@ public final class QemuMachine implements AutoCloseable {
     synchronized (lock) {
       while (!stopped) {
         long left = deadline - System.nanoTime();
-        if (left <= 0) throw new AssertionError("qemu still running after " + timeout.toSeconds() + "s; last output:\n" + tail(3000));
+        if (left <= 0) {
+          failed = true;
+          throw new AssertionError("qemu still running after " + timeout.toSeconds() + "s; last output:\n" + tail(3000));
+        }
         try {
           lock.wait(Math.max(1, TimeUnit.NANOSECONDS.toMillis(left)));
         } catch (InterruptedException e) {
@@ -675,12 +756,37 @@ public final class QemuMachine implements AutoCloseable {
     } catch (IOException | InterruptedException ignored) {
       // best effort
     }
+    keepTranscript();
     if (ownsWorkDir) {
       try (var s = Files.walk(workDir)) {
         s.sorted(Comparator.reverseOrder()).filter(f -> !f.equals(consoleLog)).forEach(f -> f.toFile().delete());
       } catch (IOException ignored) {
         // best effort
       }
+    }
+  }
+
+  /** Where {@link #close} writes the console transcript. */
+  public Path transcript() {
+    return transcript;
+  }
+
+  private void keepTranscript() {
+    String all;
+    boolean print;
+    synchronized (lock) {
+      all = text.toString();
+      print = failed;
+    }
+    try {
+      Files.createDirectories(transcript.getParent());
+      Files.writeString(transcript, all);
+    } catch (IOException e) {
+      System.err.println("[QemuMachine] cannot write the transcript " + transcript + ": " + e);
+    }
+    if (print) {
+      System.err.println("[QemuMachine] a console wait failed; transcript " + transcript + ", raw log " + consoleLog
+          + "; last 6000 characters:\n" + all.substring(Math.max(0, all.length() - 6000)));
     }
   }
 

@@ -19,7 +19,12 @@ class QemuMachineTest {
     Path disk = tmp.resolve("empty.raw");
     Files.write(disk, new byte[1 << 20]);
     Path log = tmp.resolve("console.log");
+    Path transcript;
+    System.setProperty("basalt.qemu.transcripts", tmp.resolve("transcripts").toString());
     try (QemuMachine vm = QemuMachine.builder(disk).network(false).memoryMiB(256).cpus(1).consoleLog(log).start()) {
+      transcript = vm.transcript();
+      assertThat(transcript.getParent()).isEqualTo(tmp.resolve("transcripts"));
+      assertThat(transcript.getFileName().toString()).startsWith("QemuMachineTest-").endsWith(".txt");
       vm.awaitConsole("Shell> ", Duration.ofSeconds(120));
       vm.send("echo basalt-\"one\"\r");
       // The echoed input shows the quotes; only the shell's output has the joined word.
@@ -44,7 +49,27 @@ class QemuMachineTest {
       assertThat(vm.powerCycles()).as("a kill is not a reboot").isEqualTo(1);
       assertThatThrownBy(() -> vm.awaitConsole("not printed either", Duration.ofSeconds(5)))
           .isInstanceOf(AssertionError.class).hasMessageContaining("machine stopped");
+    } finally {
+      System.clearProperty("basalt.qemu.transcripts");
     }
+    // the transcript outlives the machine: console text, and why QEMU was restarted or ended
+    assertThat(Files.readString(transcript)).contains("after-reset", "shutdown reason host-qmp-system-reset: power cycle 1",
+        "(killed by the test)").doesNotContain("\u001b");
+  }
+
+  @Test
+  void theLoginPromptIsNotTheLastLoginLine() {
+    String banner = "Debian GNU/Linux 12 basalt-e2e ttyS0\n\nbasalt-e2e login: root (automatic login)\n\n"
+        + "Linux basalt-e2e 6.1.0-50-amd64 #1 SMP\nLast login: Thu Nov 26 03:08:11 UTC 2026 on ttyS0\nroot@basalt-e2e:~# ";
+    var m = QemuMachine.LOGIN_OR_SHELL.matcher(banner);
+    assertThat(m.find()).isTrue();
+    assertThat(m.group("login")).isEqualTo("basalt-e2e login: ");
+    assertThat(m.find()).isTrue();
+    assertThat(m.group("shell")).as("the next match after the prompt is the shell, not 'Last login: '")
+        .isEqualTo("root@basalt-e2e:~# ");
+    var k = QemuMachine.LOGIN_OR_SHELL.matcher("[   28.2] health[338]: ok\nnode-1.example login: ");
+    assertThat(k.find()).isTrue();
+    assertThat(k.group("login")).isEqualTo("node-1.example login: ");
   }
 
   @Test
@@ -63,6 +88,8 @@ class QemuMachineTest {
     assertThatThrownBy(() -> b.memoryMiB(16)).hasMessageContaining("16");
     assertThatThrownBy(() -> b.hostForward(0, 22)).hasMessageContaining("0 -> 22");
     assertThatThrownBy(() -> b.format("vmdk")).hasMessageContaining("vmdk");
+    assertThatThrownBy(() -> b.cache("fast")).hasMessageContaining("fast");
+    assertThatThrownBy(() -> b.name("a/b")).hasMessageContaining("a/b");
     assertThatThrownBy(b::start).hasMessageContaining("disk image not found");
   }
 }
