@@ -163,6 +163,31 @@ public final class NodeState {
 
   /** An exclusive lock on the node's slots, across processes; refused at once when another holder has it. */
   public Lock lock() throws IOException {
+    return lock(java.time.Duration.ZERO);
+  }
+
+  /**
+   * The same lock, waiting up to {@code patience} for another holder to let go: commands such as
+   * {@code basalt status} hold it for a moment to reconcile, and an agent pass should not fail for that.
+   */
+  public Lock lock(java.time.Duration patience) throws IOException {
+    long deadline = System.nanoTime() + patience.toNanos();
+    while (true) {
+      try {
+        return tryLockOnce();
+      } catch (NodeException held) {
+        if (!held.getMessage().startsWith("another basalt command") || System.nanoTime() - deadline >= 0) throw held;
+      }
+      try {
+        Thread.sleep(100);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        throw new java.io.InterruptedIOException("interrupted while waiting for the node lock");
+      }
+    }
+  }
+
+  private Lock tryLockOnce() throws IOException {
     Path lockFile = dir.resolve("lock");
     FileChannel ch = FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
     try {

@@ -62,6 +62,9 @@ import java.util.stream.Stream;
  * reusing the cached layers.
  */
 public final class Updater {
+  /** How long an update waits for a short-lived holder of the node lock (a status, a reconcile) before giving up. */
+  static final java.time.Duration LOCK_PATIENCE = java.time.Duration.ofSeconds(15);
+
   private final Node node;
   private final Platform platform;
   private final boolean tlsVerify;
@@ -118,7 +121,7 @@ public final class Updater {
 
   private UpdateResult run(String ref, boolean downloadOnly) throws IOException {
     NodeState state = node.state();
-    try (NodeState.Lock lock = state.lock()) {
+    try (NodeState.Lock lock = state.lock(LOCK_PATIENCE)) {
       NodeState.Data d = node.reconcileLocked();
       UpdatePhase restPhase = d.staged() != null ? UpdatePhase.STAGED : UpdatePhase.IDLE;
       try {

@@ -37,6 +37,32 @@ class NodeStateTest {
   }
 
   @Test
+  void aPatientLockWaitsForAnotherProcessToLetGoAndAnImpatientOneDoesNot() throws Exception {
+    dev.basalt.testkit.Tools.require("python3");
+    NodeState s = NodeState.open(dir);
+    Path lockFile = dir.resolve("lock");
+    Files.createDirectories(dir);
+    Files.writeString(lockFile, "");
+    // Another process holds the same POSIX record lock for 1.5 s, as a second basalt command would.
+    Process holder = new ProcessBuilder("python3", "-c", "import fcntl,sys,time\nf=open(sys.argv[1],'w')\n"
+        + "fcntl.lockf(f,fcntl.LOCK_EX)\nprint('held',flush=True)\ntime.sleep(1.5)", lockFile.toString())
+        .redirectErrorStream(true).start();
+    try {
+      assertThat(new String(holder.getInputStream().readNBytes(5))).isEqualTo("held\n");
+      assertThatThrownBy(s::lock).isInstanceOf(NodeException.class).hasMessageContaining("is held");
+      assertThatThrownBy(() -> s.lock(java.time.Duration.ofMillis(300))).isInstanceOf(NodeException.class);
+      long t0 = System.nanoTime();
+      try (NodeState.Lock l = s.lock(java.time.Duration.ofSeconds(30))) {
+        assertThat(l).isNotNull();
+      }
+      assertThat(holder.waitFor(10, java.util.concurrent.TimeUnit.SECONDS)).isTrue();
+      assertThat(System.nanoTime() - t0).as("waited for the holder").isGreaterThan(200_000_000L);
+    } finally {
+      holder.destroyForcibly();
+    }
+  }
+
+  @Test
   void aBrokenFileIsNamedAndTheLockIsExclusive() throws Exception {
     NodeState s = NodeState.open(dir);
     Files.writeString(s.file(), "{\"version\":1,\"serial\":");
