@@ -201,12 +201,44 @@ final class SimDevice {
     }
   }
 
-  /** One check-in on a new connection (full TLS handshake): a poll that does not wait, then a status report. */
-  void checkIn() throws IOException {
-    try (Wire w = new Wire(Identity.tls(sim.ca, identity.key(), identity.certificate()), sim.host, sim.port)) {
-      poll(w, 0);
-      call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+  private final java.util.concurrent.locks.ReentrantLock checkInLock = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * One check-in, a poll that does not wait then a status report, over the connection {@code mode} says: the
+   * device's kept-alive one, a new one resuming the device's TLS session, or a new one with a full handshake.
+   */
+  void checkIn(Simulator.Connection mode) throws IOException {
+    checkInLock.lock(); // with fewer devices than workers, two workers may draw the same device
+    try {
+      switch (mode) {
+        case KEEP_ALIVE -> checkIn(wire());
+        case RESUMED -> {
+          if (tls == null) tls = Identity.tls(sim.ca, identity.key(), identity.certificate());
+          try (Wire w = new Wire(tls, sim.host, sim.port)) {
+            checkIn(w);
+          }
+        }
+        case FULL_HANDSHAKE -> {
+          // A TLS context of its own: no session to resume, as after a reboot.
+          try (Wire w = new Wire(Identity.tls(sim.ca, identity.key(), identity.certificate()), sim.host, sim.port)) {
+            checkIn(w);
+          }
+        }
+      }
+    } finally {
+      checkInLock.unlock();
     }
+  }
+
+  private void checkIn(Wire w) throws IOException {
+    poll(w, 0);
+    call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+  }
+
+  /** Whether the device holds an open connection (kept alive). */
+  boolean connected() {
+    Wire w = wire;
+    return w != null && w.isOpen();
   }
 
   void stop() {
