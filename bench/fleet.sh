@@ -109,9 +109,9 @@ checkins() { # NAME DBLABEL
       echo "${results[-1]}"
     fi
     while read -r line; do
-      results+=("$(jq -r --arg l "$label" '"\($l|.[0:11]|. + (" " * (11 - length)))  \(.devices|tostring|(" " * (7 - length)) + .) devices: \(.connection|. + (" " * (10 - length))) \(.perSecond|tostring|(" " * (6 - length)) + .) check-ins/s   p50 \(.p50Millis*10|round/10) ms   p99 \(.p99Millis*10|round/10) ms   errors \(.errors)"' <<<"$line")")
+      results+=("$(jq -r --arg l "$label" '"\($l|.[0:11]|. + (" " * (11 - length)))  \(.devices|tostring|(" " * (7 - length)) + .) devices: \(.connection|. + (" " * (14 - length))) \(.perSecond|tostring|(" " * (6 - length)) + .) check-ins/s   p50 \(.p50Millis*10|round/10) ms   p99 \(.p99Millis*10|round/10) ms   errors \(.errors)"' <<<"$line")")
       echo "${results[-1]}"
-    done < "$work/checkins.json"
+    done < <(jq -c . "$work/checkins.json")
   done
 }
 
