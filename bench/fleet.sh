@@ -4,6 +4,7 @@
 # rollout API. Everything runs on this machine: server, database and simulator share its cores.
 #
 #   bench/fleet.sh [--devices N]... [--db sqlite|postgresql|both] [--rollout N|0] [--seconds S]
+#   (--devices 0: no check-ins, --rollout 0: no rollout)
 #
 # A check-in = a poll of the desired state that does not wait, then a status report; --concurrency 64 in flight,
 # the devices taken in turn. Measured over three kinds of connection:
@@ -89,6 +90,7 @@ results=()
 checkins() { # NAME DBLABEL
   local name=$1 label=$2
   for n in "${SIZES[@]}"; do
+    [ "$n" -gt 0 ] || continue # --devices 0: the rollout only
     local conns="resumed,full" t0 t1
     if [ "$n" -le $((FD_LIMIT - 2000)) ]; then conns="keep-alive,resumed,full"; fi
     t0=$(now_ns)
@@ -127,7 +129,12 @@ rollout() { # NAME DBLABEL: a rollout in 5 waves, zero soak, through POST /api/v
   local sim=$!
   for _ in $(seq 3000); do grep -q "devices ready" "$work/roll.err" 2>/dev/null && break; kill -0 $sim 2>/dev/null || break; sleep 0.2; done
   grep -q "devices ready" "$work/roll.err" || { cat "$work/roll.err" >&2; echo "simulator did not start" >&2; exit 1; }
-  sleep 10 # every device's first report and long poll are in
+  # every device's first report is in (the simulator prints its operations every 10 s), then its long poll
+  for _ in $(seq 600); do
+    [ "$(grep -ao '[0-9]* operations' "$work/roll.err" | tail -1 | cut -d' ' -f1)" -ge "$n" ] 2>/dev/null && break
+    kill -0 $sim 2>/dev/null || break; sleep 1
+  done
+  sleep 2
   local body t0 t1 t2 id phase=""
   body=$(jq -nc --arg ref "bench.example/os@$digest" '{targetRef: $ref, policy: {batches: ["20%", "40%", "60%", "80%", "100%"], soak: "PT0S"}}')
   t0=$(now_ns)

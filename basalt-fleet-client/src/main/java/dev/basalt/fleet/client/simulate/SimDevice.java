@@ -80,7 +80,7 @@ final class SimDevice {
   private Wire wire() {
     if (wire == null) {
       if (tls == null) tls = Identity.tls(sim.ca, identity.key(), identity.certificate());
-      wire = new Wire(tls, sim.host, sim.port);
+      wire = new Wire(tls, sim.host, sim.port, sim.connecting);
     }
     return wire;
   }
@@ -133,9 +133,11 @@ final class SimDevice {
           sim.log("device " + identity.deviceId() + " stops: " + e.getMessage());
           return;
         }
+        reported = false; // as an agent does after an error: say again where it stands, a lost report included
         backoff = pause(backoff);
       } catch (IOException | RuntimeException e) {
         if (stopped) return;
+        reported = false;
         backoff = pause(backoff);
       }
     }

@@ -66,6 +66,11 @@ public final class Simulator implements AutoCloseable {
   final long downloadMillis;
   final long rebootMillis;
   final long imageBytes = 256L << 20;
+  /**
+   * Bounds the TLS handshakes of the follow loops in flight: 10,000 devices starting (or waking from a reboot) at once
+   * would otherwise queue 10,000 handshakes on the server, time out and retry, where a real fleet's boots are spread.
+   */
+  final java.util.concurrent.Semaphore connecting = new java.util.concurrent.Semaphore(64);
   final LongAdder requests = new LongAdder();
   final LongAdder errors = new LongAdder();
   final LongAdder operations = new LongAdder();

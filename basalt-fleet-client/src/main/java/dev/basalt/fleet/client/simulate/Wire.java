@@ -33,10 +33,18 @@ final class Wire implements Closeable {
   private InputStream in;
   private OutputStream out;
 
+  private final java.util.concurrent.Semaphore connecting;
+
   Wire(SSLSocketFactory factory, String host, int port) {
+    this(factory, host, port, null);
+  }
+
+  /** @param connecting bounds how many connections are set up at once (null: no bound) */
+  Wire(SSLSocketFactory factory, String host, int port, java.util.concurrent.Semaphore connecting) {
     this.factory = factory;
     this.host = host;
     this.port = port;
+    this.connecting = connecting;
   }
 
   /** Sends one request; reconnects once when a kept-alive connection turns out closed. */
@@ -71,6 +79,24 @@ final class Wire implements Closeable {
   }
 
   private void connect(int timeoutMillis) throws IOException {
+    if (connecting == null) {
+      open(timeoutMillis);
+      return;
+    }
+    try {
+      connecting.acquire();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new java.io.InterruptedIOException("interrupted while waiting to connect");
+    }
+    try {
+      open(timeoutMillis);
+    } finally {
+      connecting.release();
+    }
+  }
+
+  private void open(int timeoutMillis) throws IOException {
     SSLSocket s = (SSLSocket) factory.createSocket();
     try {
       s.connect(new InetSocketAddress(host, port), timeoutMillis);
