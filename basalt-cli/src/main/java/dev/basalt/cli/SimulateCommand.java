@@ -153,7 +153,7 @@ final class SimulateCommand implements Callable<Integer> {
       long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration(duration, "--duration").toNanos();
       long nextPrint = System.nanoTime() + 10_000_000_000L;
       while (System.nanoTime() < end) {
-        if (exitWhenBooted != null && sim.awaitBooted(exitWhenBooted, Duration.ofMillis(200))) {
+        if (exitWhenBooted != null && sim.awaitBooted(exitWhenBooted, Duration.ofMillis(200), true)) {
           System.err.println("simulate: every device booted or failed " + exitWhenBooted + "; failed: " + sim.failedCount(exitWhenBooted));
           break;
         }

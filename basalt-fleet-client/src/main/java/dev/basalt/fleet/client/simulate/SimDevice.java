@@ -30,6 +30,9 @@ final class SimDevice {
 
   // node state, touched only by this device's thread (read by others for counts)
   private volatile String booted;
+  // bumped at each reboot; the report that carried it sets reportedVersion (before the first report: pending)
+  private volatile int version;
+  private volatile int reportedVersion = -1;
   private String bootedRef;
   private int serial = 1;
   private String slot = "a";
@@ -101,9 +104,16 @@ final class SimDevice {
 
   void report(Wire w) throws IOException {
     long t0 = System.nanoTime();
+    int v = version;
     call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+    reportedVersion = v;
     sim.latency.record(System.nanoTime() - t0);
     sim.operations.increment();
+  }
+
+  /** Whether the server has not yet heard of the device's last reboot (into the new digest or back after a failure). */
+  boolean reportPending() {
+    return reportedVersion != version;
   }
 
   /** Polls once; returns whether the desired state changed. */
@@ -190,6 +200,7 @@ final class SimDevice {
     staged = null;
     stagedRef = null;
     phase = UpdatePhase.IDLE;
+    version++;
     report(wire());
   }
 

@@ -225,10 +225,23 @@ public final class Simulator implements AutoCloseable {
    * Waits until every device booted {@code digest} or failed it; returns whether that happened within {@code timeout}.
    */
   public boolean awaitBooted(String digest, Duration timeout) throws InterruptedException {
+    return awaitBooted(digest, timeout, false);
+  }
+
+  /**
+   * Waits until every device booted {@code digest} or failed it and, with {@code reported}, also told the server so
+   * (a run that stops at once must not take the last reports with it); returns whether that happened within
+   * {@code timeout}.
+   */
+  public boolean awaitBooted(String digest, Duration timeout, boolean reported) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       int settled = 0;
-      for (SimDevice d : devices) if (digest.equals(d.booted()) || d.hasFailed(digest)) settled++;
+      for (SimDevice d : devices) {
+        if ((digest.equals(d.booted()) || d.hasFailed(digest)) && !(reported && d.reportPending())) {
+          settled++;
+        }
+      }
       if (settled == devices.size()) return true;
       if (System.nanoTime() > deadline) return false;
       Thread.sleep(20);
