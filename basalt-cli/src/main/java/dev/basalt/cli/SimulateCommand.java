@@ -67,10 +67,16 @@ final class SimulateCommand implements Callable<Integer> {
   @Option(names = "--exit-when-booted", paramLabel = "DIGEST", description = "Exit once every device booted (or failed) this digest.")
   String exitWhenBooted;
 
-  @Option(names = "--check-ins", paramLabel = "DURATION", description = "Benchmark: check-ins (new TLS connection, poll, report) for this long.")
+  @Option(names = "--check-ins", paramLabel = "DURATION", description = "Benchmark: check-ins (poll, report) for this long, over --connection.")
   String checkIns;
 
   @Option(names = "--concurrency", defaultValue = "64", description = "With --check-ins: check-ins in flight (default ${DEFAULT-VALUE}).") int concurrency;
+
+  @Option(names = "--connection", defaultValue = "full",
+      description = "With --check-ins: keep-alive (each device keeps one connection, opened in a warm-up pass before"
+          + " the timing), resumed (a new connection per check-in resuming the device's TLS session) or full (a new"
+          + " connection and a full TLS handshake per check-in; default ${DEFAULT-VALUE}).")
+  String connection;
 
   @Option(names = "--format", defaultValue = "table", description = "table or json: how the final figures are printed.") String format;
 
@@ -91,6 +97,15 @@ final class SimulateCommand implements Callable<Integer> {
   @Override
   public Integer call() throws Exception {
     if (!format.equals("table") && !format.equals("json")) throw new IllegalArgumentException("--format must be table or json, got '" + format + "'");
+    java.util.List<Simulator.Connection> conns = new java.util.ArrayList<>();
+    for (String c : connection.split(",")) {
+      conns.add(switch (c.strip()) {
+        case "keep-alive" -> Simulator.Connection.KEEP_ALIVE;
+        case "resumed" -> Simulator.Connection.RESUMED;
+        case "full" -> Simulator.Connection.FULL_HANDSHAKE;
+        default -> throw new IllegalArgumentException("--connection must be keep-alive, resumed or full (or a comma list), got '" + c + "'");
+      });
+    }
     if ((enrollmentToken == null) == (enrollmentTokenFile == null)) {
       throw new CommandLine.ParameterException(spec.commandLine(), "give one of --enrollment-token and --enrollment-token-file");
     }
@@ -121,15 +136,24 @@ final class SimulateCommand implements Callable<Integer> {
       System.err.printf("simulate: %d devices ready (%d enrolled now, %d from the cache) in %.1f s%n", devices, fresh, devices - fresh,
           (System.nanoTime() - t0) / 1e9);
       if (checkIns != null) {
-        Stats s = sim.checkIns(duration(checkIns, "--check-ins"), concurrency);
-        print(s);
-        return s.operations() > 0 ? 0 : 1;
+        boolean ok = true;
+        for (Simulator.Connection conn : conns) {
+          if (conn == Simulator.Connection.KEEP_ALIVE && sim.openConnections() < devices) {
+            Stats w = sim.checkInEach(concurrency, conn);
+            System.err.printf("simulate: warm-up: %d connections opened (%d check-ins, %d errors) in %.1f s%n", sim.openConnections(),
+                w.operations(), w.errors(), w.elapsed().toMillis() / 1000.0);
+          }
+          Stats s = sim.checkIns(duration(checkIns, "--check-ins"), concurrency, conn);
+          print(s, conn);
+          ok &= s.operations() > 0;
+        }
+        return ok ? 0 : 1;
       }
       sim.start();
       long end = duration == null ? Long.MAX_VALUE : System.nanoTime() + duration(duration, "--duration").toNanos();
       long nextPrint = System.nanoTime() + 10_000_000_000L;
       while (System.nanoTime() < end) {
-        if (exitWhenBooted != null && sim.awaitBooted(exitWhenBooted, Duration.ofMillis(200))) {
+        if (exitWhenBooted != null && sim.awaitBooted(exitWhenBooted, Duration.ofMillis(200), true)) {
           System.err.println("simulate: every device booted or failed " + exitWhenBooted + "; failed: " + sim.failedCount(exitWhenBooted));
           break;
         }
@@ -139,18 +163,21 @@ final class SimulateCommand implements Callable<Integer> {
           nextPrint += 10_000_000_000L;
         }
       }
-      print(sim.stats());
+      print(sim.stats(), null);
       return 0;
     }
   }
 
-  private void print(Stats s) {
+  private void print(Stats s, Simulator.Connection conn) {
     if (format.equals("json")) {
-      System.out.println(ApiJson.write(Map.of("devices", s.devices(), "operations", s.operations(), "perSecond", Math.round(s.perSecond()),
-          "p50Millis", s.p50Millis(), "p99Millis", s.p99Millis(), "requests", s.requests(), "errors", s.errors(),
-          "seconds", s.elapsed().toMillis() / 1000.0)));
+      Map<String, Object> m = new java.util.LinkedHashMap<>(Map.of("devices", s.devices(), "operations", s.operations(),
+          "perSecond", Math.round(s.perSecond()), "p50Millis", s.p50Millis(), "p99Millis", s.p99Millis(),
+          "requests", s.requests(), "errors", s.errors(), "seconds", s.elapsed().toMillis() / 1000.0));
+      if (conn != null) m.put("connection", conn.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-'));
+      // One line per run, so that several runs (--connection a,b) read as JSON lines.
+      System.out.println(ApiJson.mapper().writeValueAsString(m));
     } else {
-      System.out.println(s);
+      System.out.println((conn == null ? "" : conn.name().toLowerCase(java.util.Locale.ROOT).replace('_', '-') + ": ") + s);
     }
   }
 }

@@ -30,6 +30,9 @@ final class SimDevice {
 
   // node state, touched only by this device's thread (read by others for counts)
   private volatile String booted;
+  // bumped at each reboot; the report that carried it sets reportedVersion (before the first report: pending)
+  private volatile int version;
+  private volatile int reportedVersion = -1;
   private String bootedRef;
   private int serial = 1;
   private String slot = "a";
@@ -80,7 +83,7 @@ final class SimDevice {
   private Wire wire() {
     if (wire == null) {
       if (tls == null) tls = Identity.tls(sim.ca, identity.key(), identity.certificate());
-      wire = new Wire(tls, sim.host, sim.port);
+      wire = new Wire(tls, sim.host, sim.port, sim.connecting);
     }
     return wire;
   }
@@ -101,9 +104,16 @@ final class SimDevice {
 
   void report(Wire w) throws IOException {
     long t0 = System.nanoTime();
+    int v = version;
     call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+    reportedVersion = v;
     sim.latency.record(System.nanoTime() - t0);
     sim.operations.increment();
+  }
+
+  /** Whether the server has not yet heard of the device's last reboot (into the new digest or back after a failure). */
+  boolean reportPending() {
+    return reportedVersion != version;
   }
 
   /** Polls once; returns whether the desired state changed. */
@@ -133,9 +143,11 @@ final class SimDevice {
           sim.log("device " + identity.deviceId() + " stops: " + e.getMessage());
           return;
         }
+        reported = false; // as an agent does after an error: say again where it stands, a lost report included
         backoff = pause(backoff);
       } catch (IOException | RuntimeException e) {
         if (stopped) return;
+        reported = false;
         backoff = pause(backoff);
       }
     }
@@ -196,6 +208,7 @@ final class SimDevice {
     staged = null;
     stagedRef = null;
     phase = UpdatePhase.IDLE;
+    version++;
     report(wire());
   }
 
@@ -209,12 +222,44 @@ final class SimDevice {
     }
   }
 
-  /** One check-in on a new connection (full TLS handshake): a poll that does not wait, then a status report. */
-  void checkIn() throws IOException {
-    try (Wire w = new Wire(Identity.tls(sim.ca, identity.key(), identity.certificate()), sim.host, sim.port)) {
-      poll(w, 0);
-      call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+  private final java.util.concurrent.locks.ReentrantLock checkInLock = new java.util.concurrent.locks.ReentrantLock();
+
+  /**
+   * One check-in, a poll that does not wait then a status report, over the connection {@code mode} says: the
+   * device's kept-alive one, a new one resuming the device's TLS session, or a new one with a full handshake.
+   */
+  void checkIn(Simulator.Connection mode) throws IOException {
+    checkInLock.lock(); // with fewer devices than workers, two workers may draw the same device
+    try {
+      switch (mode) {
+        case KEEP_ALIVE -> checkIn(wire());
+        case RESUMED -> {
+          if (tls == null) tls = Identity.tls(sim.ca, identity.key(), identity.certificate());
+          try (Wire w = new Wire(tls, sim.host, sim.port)) {
+            checkIn(w);
+          }
+        }
+        case FULL_HANDSHAKE -> {
+          // A TLS context of its own: no session to resume, as after a reboot.
+          try (Wire w = new Wire(Identity.tls(sim.ca, identity.key(), identity.certificate()), sim.host, sim.port)) {
+            checkIn(w);
+          }
+        }
+      }
+    } finally {
+      checkInLock.unlock();
     }
+  }
+
+  private void checkIn(Wire w) throws IOException {
+    poll(w, 0);
+    call(w, "POST", "/device/v1/status", null, ApiJson.mapper().writeValueAsBytes(new StatusReport(status(), bytes)), 30_000);
+  }
+
+  /** Whether the device holds an open connection (kept alive). */
+  boolean connected() {
+    Wire w = wire;
+    return w != null && w.isOpen();
   }
 
   void stop() {

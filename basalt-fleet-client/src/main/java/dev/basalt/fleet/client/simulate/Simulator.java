@@ -68,6 +68,11 @@ public final class Simulator implements AutoCloseable {
   final long downloadMillis;
   final long rebootMillis;
   final long imageBytes = 256L << 20;
+  /**
+   * Bounds the TLS handshakes of the follow loops in flight: 10,000 devices starting (or waking from a reboot) at once
+   * would otherwise queue 10,000 handshakes on the server, time out and retry, where a real fleet's boots are spread.
+   */
+  final java.util.concurrent.Semaphore connecting = new java.util.concurrent.Semaphore(64);
   final LongAdder requests = new LongAdder();
   final LongAdder errors = new LongAdder();
   final LongAdder operations = new LongAdder();
@@ -232,10 +237,23 @@ public final class Simulator implements AutoCloseable {
    * Waits until every device booted {@code digest} or failed it; returns whether that happened within {@code timeout}.
    */
   public boolean awaitBooted(String digest, Duration timeout) throws InterruptedException {
+    return awaitBooted(digest, timeout, false);
+  }
+
+  /**
+   * Waits until every device booted {@code digest} or failed it and, with {@code reported}, also told the server so
+   * (a run that stops at once must not take the last reports with it); returns whether that happened within
+   * {@code timeout}.
+   */
+  public boolean awaitBooted(String digest, Duration timeout, boolean reported) throws InterruptedException {
     long deadline = System.nanoTime() + timeout.toNanos();
     while (true) {
       int settled = 0;
-      for (SimDevice d : devices) if (digest.equals(d.booted()) || d.hasFailed(digest)) settled++;
+      for (SimDevice d : devices) {
+        if ((digest.equals(d.booted()) || d.hasFailed(digest)) && !(reported && d.reportPending())) {
+          settled++;
+        }
+      }
       if (settled == devices.size()) return true;
       if (System.nanoTime() > deadline) return false;
       Thread.sleep(20);
@@ -249,12 +267,34 @@ public final class Simulator implements AutoCloseable {
         h.quantileMillis(0.50), h.quantileMillis(0.99), operations.sum());
   }
 
+  /** How a check-in reaches the server. */
+  public enum Connection {
+    /**
+     * The device's own connection, opened at its first check-in and kept alive (HTTP/1.1 keep-alive), as a node agent
+     * keeps its HTTPS connection between polls.
+     */
+    KEEP_ALIVE,
+    /** A new TCP connection per check-in that resumes the device's TLS session (abbreviated handshake). */
+    RESUMED,
+    /** A new TCP connection and a full TLS handshake per check-in (a device just booted, no session to resume). */
+    FULL_HANDSHAKE
+  }
+
   /**
    * The check-in benchmark (instead of {@link #start()}): for {@code duration}, {@code concurrency} workers take the
    * devices in turn, each check-in a new TLS connection with the device's certificate (a full handshake), a poll that
    * does not wait and a status report. Latency is that of the whole check-in.
    */
   public Stats checkIns(Duration duration, int concurrency) throws InterruptedException {
+    return checkIns(duration, concurrency, Connection.FULL_HANDSHAKE);
+  }
+
+  /**
+   * The check-in benchmark over the connections {@code connection} says; with {@link Connection#KEEP_ALIVE} each device
+   * keeps its connection open afterwards (until {@link #close()}), so a second run measures warm connections only.
+   */
+  public Stats checkIns(Duration duration, int concurrency, Connection connection) throws InterruptedException {
+    Objects.requireNonNull(connection, "connection");
     if (devices.isEmpty()) throw new IllegalStateException("enroll() first");
     if (concurrency < 1) throw new IllegalArgumentException("concurrency must be >= 1, got " + concurrency);
     resetStats();
@@ -267,7 +307,7 @@ public final class Simulator implements AutoCloseable {
           SimDevice d = devices.get(Math.floorMod(next.getAndIncrement(), devices.size()));
           long t0 = System.nanoTime();
           try {
-            d.checkIn();
+            d.checkIn(connection);
             latency.record(System.nanoTime() - t0);
             operations.increment();
           } catch (IOException | RuntimeException e) {
@@ -278,6 +318,42 @@ public final class Simulator implements AutoCloseable {
     }
     for (Thread t : workers) t.join();
     return stats();
+  }
+
+  /**
+   * Every device checks in once, {@code concurrency} at a time, over {@code connection}: with
+   * {@link Connection#KEEP_ALIVE} this opens every device's connection (the warm-up before measuring warm check-ins).
+   */
+  public Stats checkInEach(int concurrency, Connection connection) throws InterruptedException {
+    Objects.requireNonNull(connection, "connection");
+    if (devices.isEmpty()) throw new IllegalStateException("enroll() first");
+    if (concurrency < 1) throw new IllegalArgumentException("concurrency must be >= 1, got " + concurrency);
+    resetStats();
+    AtomicInteger next = new AtomicInteger();
+    List<Thread> workers = new ArrayList<>();
+    for (int w = 0; w < concurrency; w++) {
+      workers.add(Thread.ofVirtual().name("checkin-" + w).start(() -> {
+        for (int i = next.getAndIncrement(); i < devices.size(); i = next.getAndIncrement()) {
+          long t0 = System.nanoTime();
+          try {
+            devices.get(i).checkIn(connection);
+            latency.record(System.nanoTime() - t0);
+            operations.increment();
+          } catch (IOException | RuntimeException e) {
+            // counted in errors
+          }
+        }
+      }));
+    }
+    for (Thread t : workers) t.join();
+    return stats();
+  }
+
+  /** How many devices hold an open (kept-alive) connection to the server now. */
+  public int openConnections() {
+    int n = 0;
+    for (SimDevice d : devices) if (d.connected()) n++;
+    return n;
   }
 
   /** Stops every device (closing its connection) and waits for the threads. */

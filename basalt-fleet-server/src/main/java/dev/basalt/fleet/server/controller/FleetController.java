@@ -97,14 +97,21 @@ public final class FleetController implements AutoCloseable {
   public List<String> tick() {
     leader = lock.tryHold();
     if (!leader) return List.of();
+    // The device scan (every active device, each pass) runs before the write transaction, so that on SQLite, where
+    // the transaction holds the one write lock, status reports and enrollments are not queued behind it. The
+    // transaction re-reads the fleets and scans again only when they changed in between; devices read a moment
+    // earlier are as fresh as a pass that started a moment earlier.
+    List<FleetRow> fleetsBefore = store.read(store::fleetRows);
+    List<MemberRow> devicesBefore = store.read(store::activeDevices);
     List<String> changed = store.inTransaction(h -> {
       List<FleetRow> fleets = store.fleetRows(h);
+      List<MemberRow> devices = sameFleets(fleets, fleetsBefore) ? devicesBefore : store.activeDevices(h);
       Map<String, LabelSelector> selectors = new LinkedHashMap<>();
       for (FleetRow f : fleets) selectors.put(f.name(), f.selector());
       Map<String, List<MemberRow>> members = new LinkedHashMap<>();
       for (FleetRow f : fleets) members.put(f.name(), new ArrayList<>());
       List<String> out = new ArrayList<>();
-      for (MemberRow d : store.activeDevices(h)) {
+      for (MemberRow d : devices) {
         List<String> m = Membership.matching(selectors, d.labels());
         String fleet = m.size() == 1 ? m.getFirst() : null;
         String error = m.size() > 1 ? "matches fleets " + String.join(", ", m) + "; a device can be in one fleet only" : null;
@@ -141,6 +148,21 @@ public final class FleetController implements AutoCloseable {
     });
     if (!changed.isEmpty()) onDesiredChanged.accept(changed);
     return changed;
+  }
+
+  private static boolean sameFleets(List<FleetRow> a, List<FleetRow> b) {
+    if (a.size() != b.size()) return false;
+    for (int i = 0; i < a.size(); i++) {
+      FleetRow x = a.get(i);
+      FleetRow y = b.get(i);
+      // LabelSelector has no equals: its canonical text stands for it.
+      if (!x.name().equals(y.name()) || !x.selector().toString().equals(y.selector().toString())
+          || !Objects.equals(x.targetRef(), y.targetRef()) || !Objects.equals(x.targetDigest(), y.targetDigest())
+          || !Objects.equals(x.policy(), y.policy())) {
+        return false;
+      }
+    }
+    return true;
   }
 
   /**

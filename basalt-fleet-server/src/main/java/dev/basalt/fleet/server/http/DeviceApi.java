@@ -92,7 +92,7 @@ public final class DeviceApi {
       // The same answer for unknown, revoked and expired tokens: nothing to learn by guessing.
       throw new HttpError(401, "enrollment token is not valid");
     }
-    CertificateAuthority.checkCsr(r.csr());
+    java.security.PublicKey key = CertificateAuthority.checkCsr(r.csr());
     LabelSelector.checkLabels(r.labels());
     Map<String, String> labels = new HashMap<>(r.labels());
     labels.putAll(token.labels()); // the token's labels are trusted, the device's claims are not
@@ -100,7 +100,7 @@ public final class DeviceApi {
     String name = r.name() == null || r.name().isBlank() ? id : r.name().strip();
     if (name.length() > 200) throw new HttpError(400, "name is longer than 200 characters");
     boolean approve = token.autoApprove() != null && LabelSelector.parse(token.autoApprove()).matches(labels);
-    IssuedCertificate cert = approve ? issue(id, r.csr()) : null;
+    IssuedCertificate cert = approve ? ctx.ca().issueDevice(id, key, store.now(), ctx.certificateValidity()) : null;
     DeviceInfo d = store.enroll(token, new Store.NewDevice(id, name, labels, r.csr(), cert));
     ctx.metrics().enrollment(approve ? "approved" : "pending");
     if (approve) ctx.controller().wake();
@@ -176,10 +176,12 @@ public final class DeviceApi {
   private void status(ServerRequest req, ServerResponse res) {
     Caller c = caller(req);
     StatusReport r = Json.read(req, StatusReport.class, ctx.maxBodyBytes());
-    if (!store.report(c.deviceId(), c.serial(), r)) throw notActive(c);
+    Store.ReportResult result = store.report(c.deviceId(), c.serial(), r);
+    if (result == Store.ReportResult.NOT_ACTIVE) throw notActive(c);
     ctx.metrics().statusReports.increment();
     // The end of an update step (staged, rebooted, failed) may move a rollout on: a debounced controller pass.
-    if (!r.node().updatePhase().inProgress()) ctx.controller().wake();
+    // A report that changed nothing the controller reads (an idle device checking in) wakes nothing.
+    if (result == Store.ReportResult.CHANGED && !r.node().updatePhase().inProgress()) ctx.controller().wake();
     res.status(204).send();
   }
 

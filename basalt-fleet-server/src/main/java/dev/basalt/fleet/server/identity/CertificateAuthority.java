@@ -136,7 +136,14 @@ public final class CertificateAuthority {
 
   /** Issues a client certificate (CN = device id) for the key of {@code csrPem}. */
   public IssuedCertificate issueDevice(String deviceId, String csrPem, Instant now, Duration validity) {
-    PublicKey pk = checkCsr(csrPem);
+    return issueDevice(deviceId, checkCsr(csrPem), now, validity);
+  }
+
+  /**
+   * Issues a client certificate (CN = device id) for {@code pk}, a key {@link #checkCsr} returned (enrollment verifies
+   * the CSR once: its signature check is the costliest step after the TLS handshake).
+   */
+  public IssuedCertificate issueDevice(String deviceId, PublicKey pk, Instant now, Duration validity) {
     try {
       X500Name subject = new X500NameBuilder(BCStyle.INSTANCE).addRDN(BCStyle.CN, deviceId).addRDN(BCStyle.O, "Basalt device").build();
       JcaX509ExtensionUtils ext = new JcaX509ExtensionUtils();

@@ -86,6 +86,11 @@ public final class Store {
     }
   }
 
+  /** Runs {@code callback} on a connection of its own outside any transaction: reads that need no write lock. */
+  public <R> R read(HandleCallback<R, RuntimeException> callback) {
+    return jdbi.withHandle(callback);
+  }
+
   private void useTx(org.jdbi.v3.core.HandleConsumer<RuntimeException> callback) {
     tx(h -> {
       callback.useHandle(h);
@@ -109,9 +114,28 @@ public final class Store {
     return o == null ? null : ApiJson.mapper().writeValueAsString(o);
   }
 
+  // Devices mostly share a few label sets: parsing each distinct one once keeps the controller's scan cheap.
+  private static final int LABEL_CACHE_MAX = 4096;
+  private static final java.util.concurrent.ConcurrentHashMap<String, Map<String, String>> LABEL_CACHE = new java.util.concurrent.ConcurrentHashMap<>();
+
   static Map<String, String> labels(String json) {
-    return json == null ? Map.of() : ApiJson.mapper().readValue(json, LABELS);
+    if (json == null) return Map.of();
+    Map<String, String> m = LABEL_CACHE.get(json);
+    if (m != null) return m;
+    m = java.util.Collections.unmodifiableMap(new LinkedHashMap<>(ApiJson.mapper().readValue(json, LABELS)));
+    if (LABEL_CACHE.size() >= LABEL_CACHE_MAX) LABEL_CACHE.clear();
+    LABEL_CACHE.put(json, m);
+    return m;
   }
+
+  private static <E extends Enum<E>> Map<String, E> byWireName(Class<E> type) {
+    Map<String, E> m = new java.util.HashMap<>();
+    for (E e : type.getEnumConstants()) m.put(wire(e), e);
+    return Map.copyOf(m);
+  }
+
+  private static final Map<String, Health> HEALTHS = byWireName(Health.class);
+  private static final Map<String, UpdatePhase> PHASES = byWireName(UpdatePhase.class);
 
   static Map<String, Object> object(String json) {
     return json == null ? null : ApiJson.mapper().readValue(json, OBJECT);
@@ -287,9 +311,8 @@ public final class Store {
     return new DeviceInfo(rs.getString("id"), rs.getString("name"), labels(rs.getString("labels")),
         DeviceState.ofWireName(rs.getString("state")), rs.getString("fleet"), rs.getString("membership_error"),
         rs.getString("booted_digest"), rs.getString("staged_digest"), rs.getString("slot"),
-        health == null ? null : ApiJson.mapper().readValue("\"" + health + "\"", Health.class),
-        phase == null ? null : ApiJson.mapper().readValue("\"" + phase + "\"", UpdatePhase.class),
-        rs.getString("last_error"), failed == null ? List.of() : ApiJson.mapper().readValue(failed, STRINGS),
+        health == null ? null : HEALTHS.get(health), phase == null ? null : PHASES.get(phase),
+        rs.getString("last_error"), failed == null || failed.equals("[]") ? List.of() : ApiJson.mapper().readValue(failed, STRINGS),
         rs.getLong("bytes_downloaded"), instant(rs, "last_seen"), instant(rs, "enrolled_at"),
         rs.getString("cert_serial"), instant(rs, "cert_expires"), desired);
   }
@@ -471,25 +494,127 @@ public final class Store {
         .bind("t", nowMillis()).bind("id", id).bind("serial", serial).execute());
   }
 
+  /** What a status report did. */
+  public enum ReportResult {
+    /** The device is not (or no longer) active with that certificate: nothing was written. */
+    NOT_ACTIVE,
+    /** Recorded; nothing the controller looks at changed (digests, health, phase, failed digests). */
+    UNCHANGED,
+    /** Recorded, and something the controller looks at changed: a pass may move a rollout on. */
+    CHANGED
+  }
+
   /**
-   * Records a status report with one UPDATE; false when the device is not (or no longer) active with that certificate.
+   * Records a status report: one UPDATE when nothing the controller reads changed (the common check-in), else a
+   * second one that writes everything. The caller wakes the controller only for {@link ReportResult#CHANGED}, so a
+   * fleet of idle devices reporting does not make it rescan every device after every report.
    */
-  public boolean report(String id, String serial, StatusReport r) {
-    NodeStatus s = r.node();
-    Deployment booted = s.booted();
-    Deployment staged = s.staged();
-    String bootedDigest = booted == null ? null : booted.manifestDigest();
-    long now = nowMillis();
-    return write(h -> h.createUpdate("UPDATE devices SET status = :status, booted_digest = :b,"
+  public ReportResult report(String id, String serial, StatusReport r) {
+    PendingReport p = new PendingReport(id, serial, r, nowMillis());
+    if (writeLock == null) {
+      // PostgreSQL: a status report is telemetry the device sends again, so its commit need not wait for the WAL flush
+      // (a crash of the database loses at most the last moment of reports, never consistency).
+      return jdbi.inTransaction(h -> {
+        h.execute("SET LOCAL synchronous_commit TO OFF");
+        return report(h, p);
+      });
+    }
+    boolean flusher;
+    synchronized (reportQueue) {
+      reportQueue.add(p);
+      flusher = !flushing;
+      flushing = true;
+    }
+    if (flusher) Thread.ofVirtual().name("basalt-fleet-status-writer").start(this::flushReports);
+    return p.result.join();
+  }
+
+  /** A status report waiting for the next batch, its columns made by the request's thread. */
+  private record PendingReport(String id, String serial, long now, String status, String booted, String staged,
+      String slot, String health, String phase, String failed, String lastError, long bytes,
+      java.util.concurrent.CompletableFuture<ReportResult> result) {
+    PendingReport(String id, String serial, StatusReport r, long now) {
+      this(id, serial, now, json(r.node()), digest(r.node().booted()), digest(r.node().staged()),
+          r.node().booted() == null ? null : r.node().booted().slot(),
+          r.node().booted() == null ? null : wire(r.node().booted().health()), wire(r.node().updatePhase()),
+          json(r.node().failedDigests()), r.node().lastError(), r.bytesDownloaded(), new java.util.concurrent.CompletableFuture<>());
+    }
+
+    private static String digest(Deployment d) {
+      return d == null ? null : d.manifestDigest();
+    }
+  }
+
+  private static final int REPORT_BATCH = 512;
+  private final java.util.ArrayDeque<PendingReport> reportQueue = new java.util.ArrayDeque<>();
+  private boolean flushing;
+
+  /**
+   * SQLite: writes the queued status reports, many per transaction, until the queue is empty (group commit). Reports
+   * arriving while a batch is written wait for the next one instead of each queueing on the write lock for a
+   * transaction of its own; at low rates a batch is one report and nothing waits longer than before.
+   */
+  private void flushReports() {
+    while (true) {
+      List<PendingReport> batch = new ArrayList<>();
+      synchronized (reportQueue) {
+        while (batch.size() < REPORT_BATCH && !reportQueue.isEmpty()) batch.add(reportQueue.poll());
+        if (batch.isEmpty()) {
+          flushing = false;
+          return;
+        }
+      }
+      try {
+        List<ReportResult> results = tx(h -> {
+          List<ReportResult> out = new ArrayList<>(batch.size());
+          for (PendingReport p : batch) out.add(report(h, p));
+          return out;
+        });
+        for (int i = 0; i < batch.size(); i++) batch.get(i).result().complete(results.get(i));
+      } catch (RuntimeException e) {
+        // One at a time, so that one report's failure is its own.
+        for (PendingReport p : batch) {
+          try {
+            p.result().complete(write(h -> report(h, p)));
+          } catch (RuntimeException e2) {
+            p.result().completeExceptionally(e2);
+          }
+        }
+      }
+    }
+  }
+
+  private ReportResult report(Handle h, PendingReport p) {
+    String id = p.id();
+    String serial = p.serial();
+    long now = p.now();
+    String status = p.status();
+    String bootedDigest = p.booted();
+    String stagedDigest = p.staged();
+    String slot = p.slot();
+    String health = p.health();
+    String phase = p.phase();
+    String failed = p.failed();
+    int same = h.createUpdate("UPDATE devices SET status = :status, last_error = :err, bytes_downloaded = :bytes,"
+            + " last_seen = :t WHERE id = :id AND cert_serial = :serial AND state = 'active'"
+            + " AND booted_digest IS NOT DISTINCT FROM :b AND staged_digest IS NOT DISTINCT FROM :s"
+            + " AND slot IS NOT DISTINCT FROM :slot AND health IS NOT DISTINCT FROM :health"
+            + " AND phase IS NOT DISTINCT FROM :phase AND failed_digests IS NOT DISTINCT FROM :failed"
+            + " AND booted_since IS NOT NULL")
+        .bind("status", status).bind("err", p.lastError()).bind("bytes", p.bytes()).bind("t", now)
+        .bind("id", id).bind("serial", serial).bind("b", bootedDigest).bind("s", stagedDigest).bind("slot", slot)
+        .bind("health", health).bind("phase", phase).bind("failed", failed).execute();
+    if (same == 1) return ReportResult.UNCHANGED;
+    int n = h.createUpdate("UPDATE devices SET status = :status, booted_digest = :b,"
             + " staged_digest = :s, slot = :slot, health = :health, phase = :phase, last_error = :err,"
             + " failed_digests = :failed, bytes_downloaded = :bytes, last_seen = :t,"
             + " booted_since = CASE WHEN booted_digest IS NOT DISTINCT FROM :b2 AND booted_since IS NOT NULL"
             + " THEN booted_since ELSE :t2 END WHERE id = :id AND cert_serial = :serial AND state = 'active'")
-        .bind("status", json(s)).bind("b", bootedDigest).bind("b2", bootedDigest)
-        .bind("s", staged == null ? null : staged.manifestDigest()).bind("slot", booted == null ? null : booted.slot())
-        .bind("health", booted == null ? null : wire(booted.health())).bind("phase", wire(s.updatePhase()))
-        .bind("err", s.lastError()).bind("failed", json(s.failedDigests())).bind("bytes", r.bytesDownloaded())
-        .bind("t", now).bind("t2", now).bind("id", id).bind("serial", serial).execute()) == 1;
+        .bind("status", status).bind("b", bootedDigest).bind("b2", bootedDigest).bind("s", stagedDigest)
+        .bind("slot", slot).bind("health", health).bind("phase", phase).bind("err", p.lastError())
+        .bind("failed", failed).bind("bytes", p.bytes()).bind("t", now).bind("t2", now)
+        .bind("id", id).bind("serial", serial).execute();
+    return n == 1 ? ReportResult.CHANGED : ReportResult.NOT_ACTIVE;
   }
 
   private static String wire(Enum<?> e) {
@@ -616,7 +741,7 @@ public final class Store {
   }
 
   public void setMembership(Handle h, String id, String fleet, String error) {
-    h.createUpdate("UPDATE devices SET fleet = :f, membership_error = :e WHERE id = :id")
+    h.createUpdate("UPDATE devices SET fleet = :f, membership_error = :e WHERE id = :id AND state = 'active'")
         .bind("f", fleet).bind("e", error).bind("id", id).execute();
   }
 
@@ -645,7 +770,7 @@ public final class Store {
   /** Sets a device's desired state and bumps its revision (so its ETag changes). */
   public void setDesired(Handle h, String id, String ref, String digest, boolean reboot, String fleet) {
     h.createUpdate("UPDATE devices SET desired_ref = :r, desired_digest = :d, desired_reboot = :rb, desired_fleet = :f,"
-            + " desired_rev = desired_rev + 1 WHERE id = :id")
+            + " desired_rev = desired_rev + 1 WHERE id = :id AND state = 'active'")
         .bind("r", ref).bind("d", digest).bind("rb", reboot ? 1 : 0).bind("f", fleet).bind("id", id).execute();
   }
 }
