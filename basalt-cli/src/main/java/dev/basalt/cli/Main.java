@@ -51,7 +51,8 @@ public final class Main implements Runnable {
 
   private static int handleFailure(Exception e, CommandLine cl, CommandLine.ParseResult parsed) {
     String message = e.getMessage() == null ? e.getClass().getSimpleName() : e.getMessage();
-    cl.getErr().println("basalt " + cl.getCommandName() + ": error: " + message);
+    // The full command path (e.g. "basalt fleet rollouts start"): leaf names such as "start" or "list" are ambiguous.
+    cl.getErr().println(cl.getCommandSpec().qualifiedName(" ") + ": error: " + message);
     if (System.getenv("BASALT_DEBUG") != null) e.printStackTrace(cl.getErr());
     return 1;
   }

@@ -66,7 +66,7 @@ class ImageSignVerifyCommandTest {
 
     Cli.Run otherKey = Cli.run("image", "verify", "--tls-verify=false", "--key", otherPub.toString(), ref("signed"));
     assertThat(otherKey.exitCode()).isEqualTo(1);
-    assertThat(otherKey.err()).contains("basalt verify: error: " + ref("signed") + ": no valid signature for " + digest)
+    assertThat(otherKey.err()).contains("basalt image verify: error: " + ref("signed") + ": no valid signature for " + digest)
         .contains("(simple-signing): invalid: not signed by any trusted key")
         .contains("(bundle): invalid: bundle dsseEnvelope is not signed by any trusted key");
 
@@ -83,7 +83,7 @@ class ImageSignVerifyCommandTest {
   void wrongPasswordAndBadArgumentsAreRefusedClearly() {
     Cli.Run wrong = withStdin("nope\n", "image", "sign", "--tls-verify=false", "--key", key.toString(), ref("unsigned"));
     assertThat(wrong.exitCode()).isEqualTo(1);
-    assertThat(wrong.err()).contains("basalt sign: error: " + key + ": wrong password (secretbox authentication failed)");
+    assertThat(wrong.err()).contains("basalt image sign: error: " + key + ": wrong password (secretbox authentication failed)");
     Cli.Run local = withStdin("secret\n", "image", "sign", "--key", key.toString(), "oci:" + work.resolve("layout")
         + ":signed");
     assertThat(local.exitCode()).isEqualTo(2);
