@@ -32,13 +32,17 @@ import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
 import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
 import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
-/** Keys, CSRs, certificates and TLS contexts of a device; files written atomically with mode 0600. */
-final class DeviceIdentity {
+/**
+ * Keys, CSRs, certificates and TLS contexts of a device; files written atomically with mode 0600. Public only for
+ * the key, CSR and PEM helpers the simulator shares; the rest is the device client's.
+ */
+public final class DeviceIdentity {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   private DeviceIdentity() {}
 
-  static KeyPair newKeyPair() {
+  /** A new EC P-256 key pair, the only kind the fleet CA signs. */
+  public static KeyPair newKeyPair() {
     try {
       KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
       g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
@@ -49,15 +53,21 @@ final class DeviceIdentity {
   }
 
   static String csr(KeyPair kp) {
+    return csr(kp, "basalt-device");
+  }
+
+  /** A PEM CSR signed by {@code kp}; the server names the device itself, so {@code commonName} is informative only. */
+  public static String csr(KeyPair kp, String commonName) {
     try {
-      var b = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=basalt-device"), kp.getPublic());
+      var b = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=" + commonName), kp.getPublic());
       return pem(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
     } catch (Exception e) {
       throw new IllegalStateException("cannot make a CSR: " + e.getMessage(), e);
     }
   }
 
-  static String pem(Object o) {
+  /** PEM text of a BouncyCastle-writable object (CSR, certificate, PKCS#8 generator). */
+  public static String pem(Object o) {
     StringWriter sw = new StringWriter();
     try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
       w.writeObject(o);

@@ -1,9 +1,10 @@
 package dev.basalt.fleet.client.simulate;
 
+import dev.basalt.fleet.client.DeviceIdentity;
+
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.io.StringReader;
-import java.io.StringWriter;
 import java.io.UncheckedIOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -11,15 +12,12 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.GeneralSecurityException;
 import java.security.KeyPair;
-import java.security.KeyPairGenerator;
 import java.security.KeyStore;
 import java.security.MessageDigest;
 import java.security.PrivateKey;
 import java.security.SecureRandom;
-import java.security.cert.Certificate;
 import java.security.cert.CertificateFactory;
 import java.security.cert.X509Certificate;
-import java.security.spec.ECGenParameterSpec;
 import java.util.HexFormat;
 import java.util.Optional;
 import javax.naming.ldap.LdapName;
@@ -27,14 +25,10 @@ import javax.naming.ldap.Rdn;
 import javax.net.ssl.SSLContext;
 import javax.net.ssl.SSLSocketFactory;
 import javax.net.ssl.TrustManagerFactory;
-import javax.security.auth.x500.X500Principal;
 import org.bouncycastle.asn1.pkcs.PrivateKeyInfo;
 import org.bouncycastle.openssl.PEMParser;
 import org.bouncycastle.openssl.jcajce.JcaPEMKeyConverter;
-import org.bouncycastle.openssl.jcajce.JcaPEMWriter;
 import org.bouncycastle.openssl.jcajce.JcaPKCS8Generator;
-import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
-import org.bouncycastle.pkcs.jcajce.JcaPKCS10CertificationRequestBuilder;
 
 /**
  * A simulated device's key and certificate, and the TLS it speaks. Cached as one PEM file per device (key, then
@@ -44,32 +38,15 @@ record Identity(String deviceId, PrivateKey key, X509Certificate certificate) {
   private static final SecureRandom RANDOM = new SecureRandom();
 
   static KeyPair newKeyPair() {
-    try {
-      KeyPairGenerator g = KeyPairGenerator.getInstance("EC");
-      g.initialize(new ECGenParameterSpec("secp256r1"), RANDOM);
-      return g.generateKeyPair();
-    } catch (GeneralSecurityException e) {
-      throw new IllegalStateException("cannot make an EC P-256 key: " + e.getMessage(), e);
-    }
+    return DeviceIdentity.newKeyPair();
   }
 
   static String csr(KeyPair kp) {
-    try {
-      var b = new JcaPKCS10CertificationRequestBuilder(new X500Principal("CN=basalt-simulated-device"), kp.getPublic());
-      return pem(b.build(new JcaContentSignerBuilder("SHA256withECDSA").build(kp.getPrivate())));
-    } catch (Exception e) {
-      throw new IllegalStateException("cannot make a CSR: " + e.getMessage(), e);
-    }
+    return DeviceIdentity.csr(kp, "basalt-simulated-device");
   }
 
   static String pem(Object o) {
-    StringWriter sw = new StringWriter();
-    try (JcaPEMWriter w = new JcaPEMWriter(sw)) {
-      w.writeObject(o);
-    } catch (IOException e) {
-      throw new UncheckedIOException(e);
-    }
-    return sw.toString();
+    return DeviceIdentity.pem(o);
   }
 
   static X509Certificate certificate(String pem, String what) throws IOException {
